@@ -1,0 +1,177 @@
+"""Delta through delta-rs, for machines without the delta-spark jars (laptops, CI).
+
+Writes go Spark -> Arrow -> delta-rs on the driver. Reads list the live files of the snapshot with
+`file_uris()` and hand exactly those to Spark's Parquet reader: a Delta folder read as plain Parquet
+would also return the files that MERGE and overwrite removed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+from deltalake.exceptions import TableNotFoundError
+from pyspark.sql import DataFrame
+from pyspark.sql.pandas.types import from_arrow_schema
+
+from coretelecoms.lake.engine import CDF_PROPERTY, DeltaEngine, Txn, WriteResult
+
+
+def _plain(table: pa.Table) -> pa.Table:
+    """Cast types Spark and delta-rs disagree on: delta-rs merges expect plain strings on the way in;
+    Spark cannot take the view strings or unsigned ints (CDF's `_commit_version`) delta-rs returns."""
+    fields = []
+    for f in table.schema:
+        if pa.types.is_large_string(f.type) or pa.types.is_string_view(f.type):
+            f = f.with_type(pa.string())
+        elif pa.types.is_large_binary(f.type) or pa.types.is_binary_view(f.type):
+            f = f.with_type(pa.binary())
+        elif pa.types.is_unsigned_integer(f.type):
+            f = f.with_type(pa.int64())
+        fields.append(f)
+    return table.cast(pa.schema(fields))
+
+
+def _arrow(df: DataFrame) -> pa.Table:
+    return _plain(df.toArrow())
+
+
+def _commit(txn: Txn | None) -> CommitProperties | None:
+    if txn is None:
+        return None
+    return CommitProperties(app_transactions=[Transaction(app_id=txn.app_id, version=txn.version)])
+
+
+class DeltaRsEngine(DeltaEngine):
+    name = "delta-rs"
+
+    def _table(self, table: str, version: int | None = None) -> DeltaTable:
+        return DeltaTable(self.path(table), version=version, storage_options=self.storage_options or None)
+
+    def exists(self, table: str) -> bool:
+        return DeltaTable.is_deltatable(self.path(table), storage_options=self.storage_options or None)
+
+    def version(self, table: str) -> int | None:
+        try:
+            return self._table(table).version()
+        except TableNotFoundError:
+            return None
+
+    def read(self, table: str, version: int | None = None) -> DataFrame:
+        dt = self._table(table, version)
+        schema = from_arrow_schema(pa.schema(dt.schema().to_arrow()), prefer_timestamp_ntz=True)
+        uris = dt.file_uris()
+        if not uris:
+            return self.spark.createDataFrame([], schema)
+        return (
+            self.spark.read.schema(schema)
+            .option("basePath", self.path(table))
+            .parquet(*uris)
+            .select(*[f"`{name}`" for name in schema.names])
+        )
+
+    def _write(self, table: str, data: pa.Table, mode: str, partition_by, predicate, txn) -> WriteResult:
+        path = self.path(table)
+        write_deltalake(
+            path,
+            data,
+            mode=mode,
+            partition_by=partition_by if not self.exists(table) else None,
+            predicate=predicate,
+            schema_mode="merge" if predicate is None else None,
+            configuration={CDF_PROPERTY: "true"},
+            storage_options=self.storage_options or None,
+            commit_properties=_commit(txn),
+        )
+        return WriteResult(True, self.version(table), {"num_added_rows": data.num_rows})
+
+    def append(self, table, df, *, partition_by=None, txn=None) -> WriteResult:
+        if self.already_committed(table, txn):
+            return WriteResult(False, self.version(table))
+        return self._write(table, _arrow(df), "append", partition_by, None, txn)
+
+    def overwrite(self, table, df, *, predicate=None, partition_by=None, txn=None) -> WriteResult:
+        if self.already_committed(table, txn):
+            return WriteResult(False, self.version(table))
+        data = _arrow(df)
+        if predicate is not None and not self.exists(table):
+            predicate = None  # nothing to replace yet
+        return self._write(table, data, "overwrite", partition_by, predicate, txn)
+
+    def merge(
+        self,
+        table,
+        df,
+        *,
+        keys,
+        update_condition=None,
+        update=True,
+        insert=True,
+        delete_not_matched_by_source=False,
+        partition_by=None,
+        txn=None,
+    ) -> WriteResult:
+        if self.already_committed(table, txn):
+            return WriteResult(False, self.version(table))
+        data = _arrow(df)
+        if not self.exists(table):
+            if not insert:
+                return WriteResult(False, None)
+            result = self._write(table, data, "append", partition_by, None, txn)
+            result.metrics = {"num_target_rows_inserted": data.num_rows}
+            return result
+        on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+        merger = self._table(table).merge(
+            source=data,
+            predicate=on,
+            source_alias="s",
+            target_alias="t",
+            merge_schema=True,
+            commit_properties=_commit(txn),
+        )
+        if update:
+            merger = merger.when_matched_update_all(predicate=update_condition)
+        if insert:
+            merger = merger.when_not_matched_insert_all()
+        if delete_not_matched_by_source:
+            merger = merger.when_not_matched_by_source_delete()
+        metrics = merger.execute()
+        return WriteResult(True, self.version(table), metrics)
+
+    def delete(self, table, predicate, *, txn=None) -> WriteResult:
+        if self.already_committed(table, txn):
+            return WriteResult(False, self.version(table))
+        metrics = self._table(table).delete(predicate, commit_properties=_commit(txn))
+        return WriteResult(True, self.version(table), metrics)
+
+    def history(self, table, limit=None) -> list[dict[str, Any]]:
+        return [
+            {
+                "version": h.get("version"),
+                "timestamp": h.get("timestamp"),
+                "operation": h.get("operation"),
+                "metrics": h.get("operationMetrics", {}),
+            }
+            for h in self._table(table).history(limit)
+        ]
+
+    def optimize(self, table, zorder_by=None) -> dict[str, Any]:
+        dt = self._table(table)
+        return dt.optimize.z_order(zorder_by) if zorder_by else dt.optimize.compact()
+
+    def vacuum(self, table, retention_hours) -> list[str]:
+        return self._table(table).vacuum(
+            retention_hours=retention_hours, dry_run=False, enforce_retention_duration=False
+        )
+
+    def changes(self, table, start_version, end_version=None) -> DataFrame:
+        dt = self._table(table)
+        reader = dt.load_cdf(starting_version=start_version, ending_version=end_version, allow_out_of_range=True)
+        data = _plain(pa.RecordBatchReader.from_stream(reader).read_all())
+        return self.spark.createDataFrame(data) if data.num_rows else self.spark.createDataFrame(
+            [], from_arrow_schema(data.schema, prefer_timestamp_ntz=True)
+        )
+
+    def txn_version(self, table, app_id) -> int | None:
+        return self._table(table).transaction_version(app_id)

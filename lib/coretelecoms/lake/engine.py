@@ -1,0 +1,146 @@
+"""The interface every Delta engine implements, and what the engines share.
+
+Tables are addressed by name (`silver.customers` -> `<root>/silver/customers`) or by an explicit path.
+Every write can carry a Delta application transaction (`Txn`): when the table already holds that
+app id at that version or later, the write is skipped. That is what makes a replayed micro-batch or a
+re-run job exactly-once.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+
+CDF_PROPERTY = "delta.enableChangeDataFeed"
+
+
+@dataclass(frozen=True)
+class Txn:
+    """A Delta application transaction: `app_id` names the writer, `version` only ever grows."""
+
+    app_id: str
+    version: int
+
+
+@dataclass
+class WriteResult:
+    """What a write did. `committed` is False when an application transaction said it was already done."""
+
+    committed: bool
+    version: int | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+class DeltaEngine(ABC):
+    name: str
+
+    def __init__(self, spark: SparkSession, root: str, storage_options: dict[str, str] | None = None) -> None:
+        self.spark = spark
+        self.root = root.rstrip("/")
+        self.storage_options = storage_options or {}
+
+    def path(self, table: str) -> str:
+        """`layer.entity` -> `<root>/layer/entity`; anything with a slash is already a path."""
+        if "/" in table:
+            return table
+        layer, _, entity = table.partition(".")
+        if not entity:
+            raise ValueError(f"table name must be <layer>.<entity>, got {table!r}")
+        return f"{self.root}/{layer}/{entity}"
+
+    def list_tables(self) -> list[str]:
+        """Names of the Delta tables under the lake root (local lakes only)."""
+        if self.root.startswith("s3://") or not os.path.isdir(self.root):
+            return []
+        names = []
+        for layer in sorted(os.listdir(self.root)):
+            layer_dir = os.path.join(self.root, layer)
+            if not os.path.isdir(layer_dir) or layer in ("landing",):
+                continue
+            for entity in sorted(os.listdir(layer_dir)):
+                if os.path.isdir(os.path.join(layer_dir, entity, "_delta_log")):
+                    names.append(f"{layer}.{entity}")
+        return names
+
+    @abstractmethod
+    def exists(self, table: str) -> bool: ...
+
+    @abstractmethod
+    def version(self, table: str) -> int | None:
+        """Latest version, or None when the table does not exist."""
+
+    @abstractmethod
+    def read(self, table: str, version: int | None = None) -> DataFrame: ...
+
+    @abstractmethod
+    def append(
+        self, table: str, df: DataFrame, *, partition_by: list[str] | None = None, txn: Txn | None = None
+    ) -> WriteResult: ...
+
+    @abstractmethod
+    def overwrite(
+        self,
+        table: str,
+        df: DataFrame,
+        *,
+        predicate: str | None = None,
+        partition_by: list[str] | None = None,
+        txn: Txn | None = None,
+    ) -> WriteResult:
+        """Replace the rows matching `predicate` (all rows when None) with `df`."""
+
+    @abstractmethod
+    def merge(
+        self,
+        table: str,
+        df: DataFrame,
+        *,
+        keys: list[str],
+        update_condition: str | None = None,
+        update: bool = True,
+        insert: bool = True,
+        delete_not_matched_by_source: bool = False,
+        partition_by: list[str] | None = None,
+        txn: Txn | None = None,
+    ) -> WriteResult:
+        """Upsert `df` (alias `s`) into the table (alias `t`) on `keys`.
+
+        `update_condition` is SQL over `s.` and `t.`; matched rows are updated only where it holds.
+        A missing table is created from `df`.
+        """
+
+    @abstractmethod
+    def delete(self, table: str, predicate: str, *, txn: Txn | None = None) -> WriteResult: ...
+
+    @abstractmethod
+    def history(self, table: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """Commits, newest first: version, timestamp (ms), operation, metrics."""
+
+    @abstractmethod
+    def optimize(self, table: str, zorder_by: list[str] | None = None) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def vacuum(self, table: str, retention_hours: int) -> list[str]:
+        """Delete files no longer referenced and older than the retention; returns what was removed."""
+
+    @abstractmethod
+    def changes(self, table: str, start_version: int, end_version: int | None = None) -> DataFrame:
+        """The change data feed between two versions (inclusive), with `_change_type`,
+        `_commit_version` and `_commit_timestamp`."""
+
+    @abstractmethod
+    def txn_version(self, table: str, app_id: str) -> int | None:
+        """The last committed version of an application transaction, or None."""
+
+    def already_committed(self, table: str, txn: Txn | None) -> bool:
+        if txn is None or not self.exists(table):
+            return False
+        done = self.txn_version(table, txn.app_id)
+        return done is not None and done >= txn.version
+
+    def count(self, table: str) -> int:
+        return self.read(table).count() if self.exists(table) else 0

@@ -1,0 +1,178 @@
+"""Typed settings: `conf/<env>.yaml`, overridden key by key by `CORETELECOMS__SECTION__KEY` variables.
+
+`CORETELECOMS_ENV` (or `--env`) picks the file; `CORETELECOMS_DATA_DIR` (default `./data`) replaces `{data}`
+in every path, so one variable moves the whole local platform. Secrets are never values here, only
+references (an environment variable name or a Secrets Manager ARN) resolved by `coretelecoms.secrets`.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ENV_PREFIX = "CORETELECOMS__"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class SettingsError(Exception):
+    """A missing or invalid setting; the message is one line naming the key and where it came from."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class LakeSettings(Section):
+    root: str
+    delta_engine: Literal["auto", "delta-spark", "delta-rs"] = "auto"
+
+
+class SparkSettings(Section):
+    master: str | None = "local[*]"
+    app_name: str = "coretelecoms"
+    driver_memory: str | None = None
+    shuffle_partitions: int = 4
+    delta_jars: list[str] = []
+    conf: dict[str, str] = {}
+
+
+class S3SourceSettings(Section):
+    uri: str
+    endpoint_url: str | None = None
+    region: str | None = None
+    profile: str | None = None
+
+
+class PostgresSourceSettings(Section):
+    embedded: bool = True
+    pgdata: str | None = None
+    dsn_secret: str | None = None
+    # `schema` shadows a BaseModel attribute, hence the alias.
+    schema_name: str = Field("customer_complaints", alias="schema")
+    database: str = "postgres"
+    on_missing: Literal["warn", "fail"] = "warn"
+
+
+class GsheetsSourceSettings(Section):
+    mode: Literal["export", "api"] = "export"
+    export_path: str | None = None
+    spreadsheet: str = "CORETELECOMMS AGENTS"
+    worksheet: str = "agents"
+    service_account_secret: str | None = None
+
+
+class SourcesSettings(Section):
+    s3: S3SourceSettings
+    postgres: PostgresSourceSettings
+    gsheets: GsheetsSourceSettings
+
+
+class WarehouseSettings(Section):
+    kind: Literal["fakesnow", "snowflake"] = "fakesnow"
+    path: str | None = None
+    database: str = "CORETELECOMS_DW"
+    schema_name: str = Field("ANALYTICS", alias="schema")
+    method: Literal["copy-into", "spark-connector"] = "copy-into"
+    account: str | None = None
+    user: str | None = None
+    role: str | None = None
+    warehouse: str | None = None
+    password_secret: str | None = None
+    private_key_secret: str | None = None
+
+
+class GeneratorSettings(Section):
+    scale: float = 0.01
+    start: date = date(2025, 11, 20)
+    days: int = 4
+    seed: int = 42
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    """Feeds the YAML file in below the environment variables, so env always wins."""
+
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self.data = data
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self.data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return self.data
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    env: str
+    lake: LakeSettings
+    spark: SparkSettings
+    sources: SourcesSettings
+    warehouse: WarehouseSettings
+    generator: GeneratorSettings = GeneratorSettings()
+
+    # Set by load_settings, not read from YAML.
+    data_dir: Path = Path("data")
+    conf_file: Path = Path("conf/local.yaml")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+        return (init_settings, env_settings, _YamlSource(settings_cls, _PENDING_YAML.get("data", {})))
+
+    @property
+    def is_local(self) -> bool:
+        return not self.lake.root.startswith("s3://")
+
+
+# load_settings hands the parsed YAML to the source above through this slot (pydantic builds the
+# sources from the class, not the instance).
+_PENDING_YAML: dict[str, Any] = {}
+
+
+def _fill_data_dir(value: Any, data_dir: Path) -> Any:
+    if isinstance(value, str):
+        return value.replace("{data}", str(data_dir))
+    if isinstance(value, dict):
+        return {k: _fill_data_dir(v, data_dir) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill_data_dir(v, data_dir) for v in value]
+    return value
+
+
+def _env_var_for(loc: tuple[Any, ...]) -> str:
+    return ENV_PREFIX + "__".join(str(part).upper() for part in loc)
+
+
+def load_settings(env: str | None = None, conf_dir: Path | None = None) -> Settings:
+    """Load `conf/<env>.yaml` with environment overrides; raise SettingsError with one clear line."""
+    env = env or os.environ.get("CORETELECOMS_ENV", "local")
+    conf_dir = conf_dir or Path(os.environ.get("CORETELECOMS_CONF_DIR", REPO_ROOT / "conf"))
+    conf_file = conf_dir / f"{env}.yaml"
+    if not conf_file.is_file():
+        raise SettingsError(f"{conf_file}: settings file not found (CORETELECOMS_ENV={env})")
+    try:
+        raw = yaml.safe_load(conf_file.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{conf_file}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    data_dir = Path(os.environ.get("CORETELECOMS_DATA_DIR", "data")).resolve()
+    _PENDING_YAML["data"] = _fill_data_dir(raw, data_dir)
+    try:
+        settings = Settings(data_dir=data_dir, conf_file=conf_file)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(p for p in err["loc"] if not isinstance(p, int))
+        key = ".".join(str(p) for p in loc)
+        origin = _env_var_for(loc) if _env_var_for(loc) in os.environ else str(conf_file)
+        raise SettingsError(f"{origin}: setting '{key}': {err['msg'].lower()}") from None
+    finally:
+        _PENDING_YAML.pop("data", None)
+    return settings

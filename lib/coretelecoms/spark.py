@@ -1,0 +1,93 @@
+"""One SparkSession per process, configured for a 2-core laptop locally and left to the cluster otherwise."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from coretelecoms.settings import Settings
+
+DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
+DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+
+
+class JavaMissingError(RuntimeError):
+    pass
+
+
+def check_java() -> None:
+    """Spark 4 needs Java 17; fail with a plain sentence instead of a py4j gateway error."""
+    java_home = os.environ.get("JAVA_HOME")
+    java = Path(java_home, "bin", "java") if java_home else shutil.which("java")
+    if not java or not Path(java).exists():
+        raise JavaMissingError("Java 17 is required by Spark: install a JDK 17 and put `java` on PATH or set JAVA_HOME")
+
+
+def delta_jars(settings: Settings) -> list[str]:
+    """The delta-spark jars that exist on this machine (EMR ships them; laptops and CI do not)."""
+    if settings.lake.delta_engine == "delta-rs":
+        return []
+    return [jar for jar in settings.spark.delta_jars if Path(jar).exists()]
+
+
+def get_spark(settings: Settings) -> SparkSession:
+    """Return the active session, or build one. Local defaults suit 2 cores and 24 GiB."""
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    check_java()
+    # Workers must run the same interpreter as the driver (the project venv).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    cfg = settings.spark
+    builder = SparkSession.builder.appName(cfg.app_name)
+    if cfg.master:
+        builder = builder.master(cfg.master)
+    conf = {
+        "spark.sql.shuffle.partitions": str(cfg.shuffle_partitions),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.execution.arrow.pyspark.fallback.enabled": "false",
+        "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
+        "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    }
+    if settings.is_local:
+        conf |= {
+            "spark.ui.enabled": "false",
+            "spark.ui.showConsoleProgress": "false",
+            "spark.sql.adaptive.enabled": "true",
+            "spark.driver.extraJavaOptions": "-Dlog4j2.level=ERROR",
+            # Local Spark writes temp shuffle files here; keep them off /tmp-limited machines' roots.
+            "spark.local.dir": str(settings.data_dir / "tmp" / "spark"),
+            "spark.sql.warehouse.dir": str(settings.data_dir / "tmp" / "spark-warehouse"),
+        }
+        if cfg.driver_memory:
+            conf["spark.driver.memory"] = cfg.driver_memory
+    jars = delta_jars(settings)
+    if jars:
+        conf |= {
+            "spark.jars": ",".join(jars),
+            "spark.sql.extensions": DELTA_EXTENSION,
+            "spark.sql.catalog.spark_catalog": DELTA_CATALOG,
+        }
+    conf |= cfg.conf
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def has_delta_spark(spark: SparkSession) -> bool:
+    """True when the delta-spark JVM classes are loadable in this session."""
+    try:
+        spark.sparkContext._jvm.java.lang.Class.forName(
+            "io.delta.tables.DeltaTable", True, spark.sparkContext._jvm.Thread.currentThread().getContextClassLoader()
+        )
+        return True
+    except Exception:
+        return False
