@@ -125,7 +125,9 @@ class Settings(BaseSettings):
     conf_file: Path = Path("conf/local.yaml")
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
         return (init_settings, env_settings, _YamlSource(settings_cls, _PENDING_YAML.get("data", {})))
 
     @property

@@ -24,7 +24,9 @@ def check_java() -> None:
     java_home = os.environ.get("JAVA_HOME")
     java = Path(java_home, "bin", "java") if java_home else shutil.which("java")
     if not java or not Path(java).exists():
-        raise JavaMissingError("Java 17 is required by Spark: install a JDK 17 and put `java` on PATH or set JAVA_HOME")
+        raise JavaMissingError(
+            "Java 17 is required by Spark: install a JDK 17 and put `java` on PATH or set JAVA_HOME"
+        )
 
 
 def delta_jars(settings: Settings) -> list[str]:
@@ -86,7 +88,9 @@ def has_delta_spark(spark: SparkSession) -> bool:
     """True when the delta-spark JVM classes are loadable in this session."""
     try:
         spark.sparkContext._jvm.java.lang.Class.forName(
-            "io.delta.tables.DeltaTable", True, spark.sparkContext._jvm.Thread.currentThread().getContextClassLoader()
+            "io.delta.tables.DeltaTable",
+            True,
+            spark.sparkContext._jvm.Thread.currentThread().getContextClassLoader(),
         )
         return True
     except Exception:

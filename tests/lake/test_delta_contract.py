@@ -153,7 +153,9 @@ def test_optimize_compacts_and_vacuum_removes_unreferenced_files(spark, lake, tm
     for i in range(4):
         lake.append("t.x", df(spark, rows([i])).coalesce(1))
     before = content(lake, "t.x")
+    assert lake.file_count("t.x") == 4
     lake.optimize("t.x")
+    assert lake.file_count("t.x") == 1
     assert content(lake, "t.x") == before
     lake.optimize("t.x", zorder_by=["id"])
     removed = lake.vacuum("t.x", retention_hours=0)

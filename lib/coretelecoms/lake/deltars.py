@@ -167,11 +167,18 @@ class DeltaRsEngine(DeltaEngine):
 
     def changes(self, table, start_version, end_version=None) -> DataFrame:
         dt = self._table(table)
-        reader = dt.load_cdf(starting_version=start_version, ending_version=end_version, allow_out_of_range=True)
-        data = _plain(pa.RecordBatchReader.from_stream(reader).read_all())
-        return self.spark.createDataFrame(data) if data.num_rows else self.spark.createDataFrame(
-            [], from_arrow_schema(data.schema, prefer_timestamp_ntz=True)
+        reader = dt.load_cdf(
+            starting_version=start_version, ending_version=end_version, allow_out_of_range=True
         )
+        data = _plain(pa.RecordBatchReader.from_stream(reader).read_all())
+        return (
+            self.spark.createDataFrame(data)
+            if data.num_rows
+            else self.spark.createDataFrame([], from_arrow_schema(data.schema, prefer_timestamp_ntz=True))
+        )
+
+    def file_count(self, table) -> int:
+        return len(self._table(table).file_uris())
 
     def txn_version(self, table, app_id) -> int | None:
         return self._table(table).transaction_version(app_id)

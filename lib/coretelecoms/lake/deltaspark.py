@@ -61,7 +61,9 @@ class DeltaSparkEngine(DeltaEngine):
         return writer
 
     def _create_properties(self, table: str) -> None:
-        self.spark.sql(f"ALTER TABLE {self._ref(table)} SET TBLPROPERTIES (delta.enableChangeDataFeed = true)")
+        self.spark.sql(
+            f"ALTER TABLE {self._ref(table)} SET TBLPROPERTIES (delta.enableChangeDataFeed = true)"
+        )
 
     def append(self, table, df, *, partition_by=None, txn=None) -> WriteResult:
         if self.already_committed(table, txn):
@@ -100,7 +102,9 @@ class DeltaSparkEngine(DeltaEngine):
         if self.already_committed(table, txn):
             return WriteResult(False, self.version(table))
         if not self.exists(table):
-            return self.append(table, df, partition_by=partition_by, txn=txn) if insert else WriteResult(False)
+            return (
+                self.append(table, df, partition_by=partition_by, txn=txn) if insert else WriteResult(False)
+            )
         view = f"merge_source_{abs(hash((table, id(df))))}"
         df.createOrReplaceTempView(view)
         on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
@@ -112,7 +116,9 @@ class DeltaSparkEngine(DeltaEngine):
             clauses.append("WHEN NOT MATCHED THEN INSERT *")
         if delete_not_matched_by_source:
             clauses.append("WHEN NOT MATCHED BY SOURCE THEN DELETE")
-        sql = f"MERGE WITH SCHEMA EVOLUTION INTO {self._ref(table)} t USING {view} s ON {on} " + " ".join(clauses)
+        sql = f"MERGE WITH SCHEMA EVOLUTION INTO {self._ref(table)} t USING {view} s ON {on} " + " ".join(
+            clauses
+        )
         try:
             with self._txn_conf(txn):
                 metrics = self.spark.sql(sql).first().asDict()
@@ -151,10 +157,17 @@ class DeltaSparkEngine(DeltaEngine):
         return [r[0] for r in rows]
 
     def changes(self, table, start_version, end_version=None) -> DataFrame:
-        reader = self.spark.read.format("delta").option("readChangeFeed", "true").option("startingVersion", start_version)
+        reader = (
+            self.spark.read.format("delta")
+            .option("readChangeFeed", "true")
+            .option("startingVersion", start_version)
+        )
         if end_version is not None:
             reader = reader.option("endingVersion", end_version)
         return reader.load(self.path(table))
+
+    def file_count(self, table) -> int:
+        return int(self.spark.sql(f"DESCRIBE DETAIL {self._ref(table)}").first()["numFiles"])
 
     def txn_version(self, table, app_id) -> int | None:
         # Delta's snapshot keeps the latest SetTransaction per app id.

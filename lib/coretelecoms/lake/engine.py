@@ -133,6 +133,10 @@ class DeltaEngine(ABC):
         `_commit_version` and `_commit_timestamp`."""
 
     @abstractmethod
+    def file_count(self, table: str) -> int:
+        """Data files in the latest snapshot (what OPTIMIZE reduces)."""
+
+    @abstractmethod
     def txn_version(self, table: str, app_id: str) -> int | None:
         """The last committed version of an application transaction, or None."""
 

@@ -1,0 +1,264 @@
+"""The `coretelecoms` command: generate sources, run layers, look at the lake, benchmark."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from coretelecoms.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+sources_app = typer.Typer(no_args_is_help=True, help="The synthetic CoreTelecoms source systems.")
+app.add_typer(sources_app, name="sources")
+console = Console()
+err = Console(stderr=True)
+
+_state: dict[str, str | None] = {"env": None}
+
+
+@app.callback()
+def main(
+    env: Annotated[str | None, typer.Option(help="Settings file conf/<env>.yaml (CORETELECOMS_ENV).")] = None,
+):
+    _state["env"] = env
+
+
+def settings() -> Settings:
+    try:
+        return load_settings(_state["env"])
+    except SettingsError as exc:
+        err.print(f"[red]settings error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+# ---------------------------------------------------------------- sources
+
+
+def generate_sources(
+    s: Settings,
+    *,
+    scale: float,
+    start: date,
+    days: int,
+    seed: int,
+    messy: float,
+) -> dict:
+    from coretelecoms.sources import dsn, generate, local_postgres
+
+    sources_dir = s.data_dir / "sources"
+    with console.status(f"generating sources (scale {scale}, {days} days from {start}, seed {seed})…"):
+        server = local_postgres(s.sources.postgres.pgdata)
+        return generate(
+            sources_dir, scale=scale, start=start, days=days, seed=seed, messy=messy, pg_dsn=dsn(server)
+        )
+
+
+def print_manifest(manifest: dict, seconds: float | None = None) -> None:
+    table = Table(title="Generated source systems" + (f" in {seconds:.1f}s" if seconds else ""))
+    table.add_column("file or table")
+    table.add_column("date")
+    table.add_column("records", justify="right")
+    for path, info in manifest["files"].items():
+        table.add_row(path, str(info.get("date") or "-"), f"{info['records']:,}")
+    for name, info in manifest["tables"].items():
+        table.add_row(f"postgres: {name}", str(info.get("date") or "-"), f"{info['records']:,}")
+    console.print(table)
+    if manifest.get("faults"):
+        kinds: dict[str, int] = {}
+        for fault in manifest["faults"]:
+            kinds[fault["kind"]] = kinds.get(fault["kind"], 0) + 1
+        console.print("injected faults: " + ", ".join(f"{k} × {v}" for k, v in sorted(kinds.items())))
+
+
+@sources_app.command("generate")
+def sources_generate(
+    scale: Annotated[float | None, typer.Option(help="1.0 = one real day's volumes.")] = None,
+    start: Annotated[str | None, typer.Option(help="First drop date, YYYY-MM-DD.")] = None,
+    days: Annotated[int | None, typer.Option(help="Number of daily drops.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Same seed, same bytes.")] = None,
+    messy: Annotated[float, typer.Option(help="Rate of ordinary-life faults to inject (0 = clean).")] = 0.0,
+):
+    """Generate the five source systems under <data>/sources (S3 tree, Postgres tables, agents sheet)."""
+    s = settings()
+    g = s.generator
+    began = time.perf_counter()
+    manifest = generate_sources(
+        s,
+        scale=scale if scale is not None else g.scale,
+        start=date.fromisoformat(start) if start else g.start,
+        days=days if days is not None else g.days,
+        seed=seed if seed is not None else g.seed,
+        messy=messy,
+    )
+    print_manifest(manifest, time.perf_counter() - began)
+    console.print(f"sources: {s.data_dir / 'sources'}  (manifest.json beside them)")
+
+
+# ---------------------------------------------------------------- run
+
+
+def parse_dates(run_date: str | None, start: str | None, end: str | None) -> list[date]:
+    from coretelecoms.runner import dates_between
+
+    try:
+        if run_date and not (start or end):
+            return [date.fromisoformat(run_date)]
+        if start and end and not run_date:
+            return dates_between(date.fromisoformat(start), date.fromisoformat(end))
+    except ValueError as exc:
+        raise fail(str(exc), 2) from None
+    raise fail("give either --date D, or --start D and --end D", 2)
+
+
+def run_layers(s: Settings, layers: list[str], dates: list[date]) -> list:
+    """Run each layer for each date in order; stop at the first failure."""
+    from coretelecoms.context import RunContext
+    from coretelecoms.runner import LayerNotBuilt, LayerRun, layer_function
+
+    try:
+        functions = {layer: layer_function(layer) for layer in layers}
+    except LayerNotBuilt as exc:
+        raise fail(str(exc), 3) from None
+    ctx = RunContext.create(s, layers[0])
+    runs = []
+    for run_date in dates:
+        for layer in layers:
+            ctx = ctx.for_layer(layer)
+            began = time.perf_counter()
+            with console.status(f"{layer} {run_date}…"):
+                entries = functions[layer](ctx, run_date)
+            run = LayerRun(layer, run_date, ctx.run_id, time.perf_counter() - began, entries)
+            runs.append(run)
+            print_run(run)
+            if run.failed:
+                return runs
+    return runs
+
+
+def print_run(run) -> None:
+    table = Table(title=f"{run.layer} {run.run_date}  ({run.seconds:.1f}s, run {run.run_id})")
+    for col in ("source", "files", "rows in", "rows out", "rejected", "status", "error"):
+        table.add_column(col, justify="right" if col.startswith(("rows", "files", "rej")) else "left")
+    for e in run.entries:
+        style = {"failed": "red", "warn": "yellow"}.get(e.status, "")
+        table.add_row(
+            e.source,
+            str(e.files),
+            f"{e.rows_in:,}",
+            f"{e.rows_out:,}",
+            f"{e.rejected:,}",
+            e.status,
+            (e.error or "")[:120],
+            style=style,
+        )
+    console.print(table)
+
+
+@app.command()
+def run(
+    layer: Annotated[str, typer.Argument(help="landing | bronze | silver | gold | publish | all")],
+    run_date: Annotated[str | None, typer.Option("--date", help="Drop date YYYY-MM-DD.")] = None,
+    start: Annotated[str | None, typer.Option(help="First date of a range.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last date of a range.")] = None,
+):
+    """Run a layer (or the whole daily chain with `all`) for a date or a range of dates."""
+    from coretelecoms.runner import LAYERS, expand
+
+    if layer != "all" and layer not in LAYERS:
+        raise fail(f"unknown layer {layer!r}; choose from {', '.join(LAYERS + ['all'])}", 2)
+    dates = parse_dates(run_date, start, end)
+    runs = run_layers(settings(), expand(layer), dates)
+    if any(r.failed for r in runs):
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------- tables
+
+
+def print_tables(s: Settings) -> None:
+    from coretelecoms.context import RunContext
+
+    ctx = RunContext.create(s, "tables")
+    table = Table(title=f"Delta tables under {s.lake.root}  (engine {ctx.lake.name})")
+    for col in ("table", "version", "rows", "files", "last commit"):
+        table.add_column(col, justify="right" if col in ("version", "rows", "files") else "left")
+    for name in ctx.lake.list_tables():
+        last = ctx.lake.history(name, limit=1)[0]
+        files = ctx.lake.file_count(name)
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(last["timestamp"] / 1000))
+        table.add_row(
+            name, str(last["version"]), f"{ctx.lake.count(name):,}", str(files), f"{when} {last['operation']}"
+        )
+    console.print(table)
+
+
+@app.command()
+def tables():
+    """Every Delta table in the lake: version, rows, files, last commit."""
+    print_tables(settings())
+
+
+# ---------------------------------------------------------------- bench and demo
+
+
+@app.command()
+def bench(
+    scale: Annotated[float, typer.Option(help="1.0 = one real day.")] = 1.0,
+    days: Annotated[int, typer.Option(help="Daily drops to generate and run.")] = 4,
+    seed: Annotated[int, typer.Option()] = 42,
+    out: Annotated[Path | None, typer.Option(help="Where to write the figures as JSON.")] = None,
+):
+    """Generate sources, then run every built layer day by day: wall time, rows/s and peak RSS per step."""
+    from coretelecoms.bench import run_bench
+
+    s = settings()
+    report = run_bench(s, scale=scale, days=days, seed=seed, console=console)
+    out = out or s.data_dir / "bench" / f"bench-scale{scale:g}-days{days}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, default=str))
+    console.print(f"figures written to {out}")
+
+
+@app.command()
+def demo(
+    scale: Annotated[float | None, typer.Option(help="Default: generator.scale from settings.")] = None,
+):
+    """Generate the sources at the default scale, run every built layer for each day, say where to look."""
+    from coretelecoms.runner import available_chain
+
+    s = settings()
+    g = s.generator
+    began = time.perf_counter()
+    manifest = generate_sources(
+        s, scale=scale if scale is not None else g.scale, start=g.start, days=g.days, seed=g.seed, messy=0.0
+    )
+    print_manifest(manifest, time.perf_counter() - began)
+    chain = available_chain()
+    dates = sorted({date.fromisoformat(i["date"]) for i in manifest["files"].values() if i.get("date")})
+    if chain:
+        runs = run_layers(s, chain, dates)
+        if any(r.failed for r in runs):
+            raise typer.Exit(1)
+        print_tables(s)
+    console.print("\n[bold]Where to look[/bold]")
+    console.print(f"  sources:   {s.data_dir / 'sources'}  (manifest.json lists every file, table and count)")
+    console.print(f"  postgres:  {s.sources.postgres.pgdata}  (schema customer_complaints)")
+    if chain:
+        console.print(f"  lake:      {s.lake.root}  (coretelecoms tables)")
+    if "silver" in chain:
+        console.print(f"  data docs: {Path(s.lake.root) / '_quality' / 'data_docs' / 'index.html'}")
+    not_built = [layer for layer in ("bronze", "silver", "gold", "publish") if layer not in chain]
+    if not_built:
+        console.print(f"  not built yet: {', '.join(not_built)}")

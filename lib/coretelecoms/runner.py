@@ -1,0 +1,72 @@
+"""Runs layers for dates, in order, in one process, and says what happened.
+
+Each layer is a function `run_<layer>(ctx, run_date) -> list[LedgerEntry]` in its package. A layer whose
+package is not built yet is reported as such instead of pretending to run.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from coretelecoms.context import RunContext
+from coretelecoms.ops.ledger import LedgerEntry
+
+# landing also runs at the start of bronze; `all` is the daily chain.
+LAYERS = ["landing", "bronze", "silver", "gold", "publish"]
+DAILY_CHAIN = ["bronze", "silver", "gold", "publish"]
+
+
+class LayerNotBuilt(RuntimeError):
+    pass
+
+
+@dataclass
+class LayerRun:
+    layer: str
+    run_date: date
+    run_id: str
+    seconds: float
+    entries: list[LedgerEntry]
+
+    @property
+    def failed(self) -> bool:
+        return any(e.status == "failed" for e in self.entries)
+
+    @property
+    def rows_out(self) -> int:
+        return sum(e.rows_out for e in self.entries)
+
+
+def layer_function(layer: str) -> Callable[[RunContext, date], list[LedgerEntry]]:
+    if layer not in LAYERS:
+        raise ValueError(f"unknown layer {layer!r}; choose from {', '.join(LAYERS)}")
+    try:
+        module = importlib.import_module(f"coretelecoms.{layer}")
+        return getattr(module, f"run_{layer}")
+    except (ModuleNotFoundError, AttributeError):
+        raise LayerNotBuilt(f"the {layer} layer is not built yet") from None
+
+
+def dates_between(start: date, end: date) -> list[date]:
+    if end < start:
+        raise ValueError(f"--end {end} is before --start {start}")
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def expand(layer: str) -> list[str]:
+    return DAILY_CHAIN if layer == "all" else [layer]
+
+
+def available_chain() -> list[str]:
+    """The daily chain up to the first layer not built yet (used by the demo and the benchmark)."""
+    chain = []
+    for layer in DAILY_CHAIN:
+        try:
+            layer_function(layer)
+        except LayerNotBuilt:
+            break
+        chain.append(layer)
+    return chain
