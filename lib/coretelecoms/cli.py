@@ -17,6 +17,8 @@ from coretelecoms.settings import Settings, SettingsError, load_settings
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 sources_app = typer.Typer(no_args_is_help=True, help="The synthetic CoreTelecoms source systems.")
 app.add_typer(sources_app, name="sources")
+warehouse_app = typer.Typer(no_args_is_help=True, help="The warehouse the gold star schema is published to.")
+app.add_typer(warehouse_app, name="warehouse")
 console = Console()
 err = Console(stderr=True)
 
@@ -208,6 +210,35 @@ def print_tables(s: Settings) -> None:
 def tables():
     """Every Delta table in the lake: version, rows, files, last commit."""
     print_tables(settings())
+
+
+# ---------------------------------------------------------------- warehouse
+
+
+def print_query(s: Settings, sql: str, title: str | None = None) -> None:
+    from coretelecoms.publish.warehouse import connect
+
+    with connect(s.warehouse, "coretelecoms:cli:sql") as conn:
+        cur = conn.cursor()
+        cur.execute(sql)
+        columns = [d[0] for d in cur.description or []]
+        rows = cur.fetchall()
+    table = Table(title=title or f"{s.warehouse.kind}: {s.warehouse.database}.{s.warehouse.schema_name}")
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)
+
+
+@warehouse_app.command("sql")
+def warehouse_sql(query: Annotated[str, typer.Argument(help="SQL to run on the configured warehouse.")]):
+    """Run a query on the configured warehouse (fakesnow locally) and print the result as a table."""
+    s = settings()
+    try:
+        print_query(s, query)
+    except Exception as exc:
+        raise fail(f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from None
 
 
 # ---------------------------------------------------------------- bench and demo

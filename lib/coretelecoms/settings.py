@@ -85,6 +85,10 @@ class WarehouseSettings(Section):
     warehouse: str | None = None
     password_secret: str | None = None
     private_key_secret: str | None = None
+    # Production COPY INTO reads Parquet from an external S3 stage (storage integration); locally an
+    # internal stage receives the files with PUT.
+    external_stage: str | None = None
+    external_stage_url: str | None = None
 
 
 class GeneratorSettings(Section):

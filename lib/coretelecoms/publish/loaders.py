@@ -1,0 +1,116 @@
+"""The two ways a changed slice reaches a Snowflake staging table, and the SQL that applies it.
+
+- copy-into (snowflake-connector-python, works everywhere): Parquet files -> stage -> COPY INTO staging.
+- spark-connector (net.snowflake.spark.snowflake, when its jar is on the classpath): the connector writes
+  the staging table.
+Either way a MERGE on the keys then applies staging to the target, so replaying a slice is harmless.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+from pyspark.sql import DataFrame, SparkSession
+
+from coretelecoms.publish.warehouse import connect_args
+from coretelecoms.settings import WarehouseSettings
+
+SNOWFLAKE_SOURCE = "net.snowflake.spark.snowflake"
+INTERNAL_STAGE = "CORETELECOMS_PUBLISH_STAGE"
+DELETED = "_DELETED"
+ROWS_PER_FILE = 500_000
+
+
+def has_spark_connector(spark: SparkSession) -> bool:
+    try:
+        spark.sparkContext._jvm.java.lang.Class.forName("net.snowflake.spark.snowflake.DefaultSource")
+        return True
+    except Exception:
+        return False
+
+
+def merge_sql(target: str, staging: str, keys: tuple[str, ...], columns: list[str]) -> str:
+    """Deletes flagged rows, updates matched ones, inserts new ones."""
+    on = " AND ".join(f"t.{k.upper()} = s.{k.upper()}" for k in keys)
+    cols = [c.upper() for c in columns]
+    updates = ", ".join(f"t.{c} = s.{c}" for c in cols if c not in {k.upper() for k in keys})
+    matched_update = f" WHEN MATCHED THEN UPDATE SET {updates}" if updates else ""
+    return (
+        f"MERGE INTO {target} t USING {staging} s ON {on}"
+        f" WHEN MATCHED AND s.{DELETED} THEN DELETE{matched_update}"
+        f" WHEN NOT MATCHED AND NOT s.{DELETED} THEN INSERT ({', '.join(cols)})"
+        f" VALUES ({', '.join('s.' + c for c in cols)})"
+    )
+
+
+def copy_sql(table: str, location: str) -> str:
+    return (
+        f"COPY INTO {table} FROM {location} FILE_FORMAT = (TYPE = PARQUET) "
+        "MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE"
+    )
+
+
+def write_parquet_local(df: DataFrame, folder: Path) -> list[Path]:
+    """Spark -> Arrow -> Parquet files on the driver, ROWS_PER_FILE rows each (what PUT uploads)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    table = df.toArrow()
+    files = []
+    for i, start in enumerate(range(0, max(table.num_rows, 1), ROWS_PER_FILE)):
+        path = folder / f"part-{i:05d}.parquet"
+        pq.write_table(table.slice(start, ROWS_PER_FILE), path)
+        files.append(path)
+    return files
+
+
+def stage_slice(
+    conn: Any, cfg: WarehouseSettings, df: DataFrame, table: str, run_id: str, work_dir: Path
+) -> str:
+    """Put the slice where COPY INTO can read it; returns the stage location."""
+    cur = conn.cursor()
+    try:
+        if cfg.external_stage and cfg.external_stage_url:
+            url = f"{cfg.external_stage_url.rstrip('/')}/{table}/{run_id}"
+            df.write.mode("overwrite").parquet(url)
+            return f"@{cfg.external_stage}/{table}/{run_id}/"
+        cur.execute(f"CREATE STAGE IF NOT EXISTS {INTERNAL_STAGE}")
+        # One folder per table and run: COPY INTO reads exactly this slice, never an older one.
+        location = f"@{INTERNAL_STAGE}/{table}/{run_id}"
+        for path in write_parquet_local(df, work_dir / table / run_id):
+            # fakesnow (and Parquet in general) needs AUTO_COMPRESS=FALSE: Parquet is compressed already.
+            cur.execute(f"PUT 'file://{path}' {location} AUTO_COMPRESS=FALSE OVERWRITE=TRUE")
+        return location
+    finally:
+        cur.close()
+
+
+def spark_connector_options(cfg: WarehouseSettings, tag: str) -> dict[str, str]:
+    """Options for the Snowflake Spark connector, from the same settings and secrets as the Python path."""
+    args = connect_args(cfg, tag)
+    options = {
+        "sfURL": f"{cfg.account}.snowflakecomputing.com",
+        "sfUser": cfg.user or "",
+        "sfDatabase": cfg.database,
+        "sfSchema": cfg.schema_name,
+        "sfWarehouse": cfg.warehouse or "",
+        "query_tag": tag,
+        # The staging table is replaced whole on every publish; keep the connector from dropping grants.
+        "truncate_table": "on",
+        "usestagingtable": "on",
+    }
+    if cfg.role:
+        options["sfRole"] = cfg.role
+    if "private_key" in args:
+        import base64
+
+        options["pem_private_key"] = base64.b64encode(args["private_key"]).decode()
+    elif "password" in args:
+        options["sfPassword"] = args["password"]
+    return options
+
+
+def write_with_spark_connector(df: DataFrame, options: dict[str, str], staging: str) -> None:
+    df.write.format(SNOWFLAKE_SOURCE).options(**options).option("dbtable", staging).mode("overwrite").save()

@@ -1,0 +1,172 @@
+"""Publishing gold to Snowflake over the copy-into path, on fakesnow persisted under the data dir."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pyspark.sql import types as T
+
+from coretelecoms.context import RunContext
+from coretelecoms.lake import engine_for
+from coretelecoms.publish import loaders, run_publish, state
+from coretelecoms.publish.catalog import PublishedTable
+from coretelecoms.publish.ddl import SchemaChangeError, ensure_table
+from coretelecoms.publish.reconcile import reconcile
+from coretelecoms.publish.warehouse import connect, fetch
+from coretelecoms.settings import load_settings
+
+DIM = PublishedTable("gold.dim_thing", ("thing_sk",))
+FACT = PublishedTable("gold.fct_event", ("event_sk",), ("amount",))
+CATALOG = (DIM, FACT)
+
+DIM_SCHEMA = T.StructType([T.StructField("thing_sk", T.LongType()), T.StructField("name", T.StringType())])
+FACT_SCHEMA = T.StructType(
+    [
+        T.StructField("event_sk", T.LongType()),
+        T.StructField("thing_sk", T.LongType()),
+        T.StructField("amount", T.DoubleType()),
+        T.StructField("event_date", T.DateType()),
+    ]
+)
+
+
+@pytest.fixture
+def ctx(spark, tmp_path, monkeypatch):
+    monkeypatch.setenv("CORETELECOMS_DATA_DIR", str(tmp_path))
+    settings = load_settings("local")
+    lake = engine_for(spark, settings.lake.root, "delta-rs")
+    return RunContext(settings=settings, spark=spark, lake=lake, layer="publish")
+
+
+def events(spark, ids, amount=1.0):
+    import datetime as dt
+
+    return spark.createDataFrame([(i, i % 3, amount * i, dt.date(2025, 11, 20)) for i in ids], FACT_SCHEMA)
+
+
+def seed_gold(ctx):
+    ctx.lake.append(DIM.name, ctx.spark.createDataFrame([(0, "zero"), (1, "one"), (2, "two")], DIM_SCHEMA))
+    ctx.lake.append(FACT.name, events(ctx.spark, range(1, 101)))
+
+
+def warehouse_rows(ctx, sql):
+    with connect(ctx.settings.warehouse, "test") as conn:
+        return fetch(conn, sql)
+
+
+def published_rows(entries):
+    return {e.source: e.rows_out for e in entries}
+
+
+def test_first_publish_creates_tables_and_records_state(ctx):
+    seed_gold(ctx)
+    entries = run_publish(ctx, catalog=CATALOG)
+    assert [e.status for e in entries] == ["ok", "ok"]
+    assert published_rows(entries) == {DIM.name: 3, FACT.name: 100}
+    assert json.loads(entries[1].details)["full_refresh"] is True
+    assert warehouse_rows(ctx, "SELECT COUNT(*), SUM(AMOUNT) FROM FCT_EVENT") == [(100, 5050.0)]
+    assert state.published_versions(ctx) == {DIM.name: 0, FACT.name: 0}
+
+
+def test_later_change_publishes_only_the_changed_rows_and_rerun_nothing(ctx):
+    seed_gold(ctx)
+    run_publish(ctx, catalog=CATALOG)
+    # 5 updated, 3 new, 2 deleted
+    ctx.lake.merge(
+        FACT.name, events(ctx.spark, [*range(1, 6), 101, 102, 103], amount=10.0), keys=["event_sk"]
+    )
+    ctx.lake.delete(FACT.name, "event_sk IN (50, 51)")
+    second = run_publish(ctx.for_layer("publish"), catalog=CATALOG)
+    assert published_rows(second) == {DIM.name: 0, FACT.name: 10}
+    assert warehouse_rows(ctx, "SELECT COUNT(*) FROM FCT_EVENT") == [(101,)]
+    assert warehouse_rows(ctx, "SELECT AMOUNT FROM FCT_EVENT WHERE EVENT_SK = 3") == [(30.0,)]
+    assert warehouse_rows(ctx, "SELECT COUNT(*) FROM FCT_EVENT WHERE EVENT_SK IN (50, 51)") == [(0,)]
+    third = run_publish(ctx.for_layer("publish"), catalog=CATALOG)
+    assert published_rows(third) == {DIM.name: 0, FACT.name: 0}
+    assert all(json.loads(e.details)["up_to_date"] for e in third)
+
+
+def test_crash_between_snowflake_commit_and_state_commit_leaves_no_duplicates(ctx):
+    seed_gold(ctx)
+    run_publish(ctx, catalog=CATALOG)
+    ctx.lake.merge(FACT.name, events(ctx.spark, [1, 2, 200, 201], amount=7.0), keys=["event_sk"])
+
+    def crash(table):
+        if table == FACT.name:
+            raise SystemError("killed after the Snowflake commit")
+
+    crashed = run_publish(ctx.for_layer("publish"), catalog=CATALOG, after_warehouse_commit=crash)
+    assert crashed[-1].status == "failed" and "killed" in crashed[-1].error
+    assert state.published_versions(ctx)[FACT.name] == 0  # the state never saw the commit
+    replay = run_publish(ctx.for_layer("publish"), catalog=CATALOG)
+    assert published_rows(replay)[FACT.name] == 4  # the same slice again
+    assert warehouse_rows(ctx, "SELECT COUNT(*), COUNT(DISTINCT EVENT_SK) FROM FCT_EVENT") == [(102, 102)]
+    assert all(e.status == "ok" for e in replay)
+
+
+def test_reconciliation_passes_and_catches_a_planted_mismatch(ctx):
+    seed_gold(ctx)
+    run_publish(ctx, catalog=CATALOG)
+    with connect(ctx.settings.warehouse, "test") as conn:
+        assert reconcile(ctx, conn, FACT) == []
+        conn.cursor().execute("UPDATE FCT_EVENT SET AMOUNT = AMOUNT + 1 WHERE EVENT_SK = 7")
+        problems = reconcile(ctx, conn, FACT)
+    assert problems == ["FCT_EVENT sum(amount): gold 5050 != snowflake 5051"]
+    ctx.lake.merge(FACT.name, events(ctx.spark, [300]), keys=["event_sk"])
+    # the next publish reconciles the whole table and fails loudly
+    entries = run_publish(ctx.for_layer("publish"), catalog=CATALOG)
+    assert entries[-1].status == "failed" and "reconciliation failed" in entries[-1].error
+
+
+def test_a_new_gold_column_appears_in_snowflake(ctx):
+    seed_gold(ctx)
+    run_publish(ctx, catalog=CATALOG)
+    from pyspark.sql import functions as F
+
+    wider = events(ctx.spark, [400]).withColumn("channel", F.lit("web"))
+    ctx.lake.merge(FACT.name, wider, keys=["event_sk"])
+    entries = run_publish(ctx.for_layer("publish"), catalog=CATALOG)
+    assert json.loads(entries[-1].details)["columns_added"] == ["channel"]
+    assert warehouse_rows(ctx, "SELECT CHANNEL FROM FCT_EVENT WHERE EVENT_SK = 400") == [("web",)]
+    assert warehouse_rows(ctx, "SELECT COUNT(CHANNEL) FROM FCT_EVENT") == [(1,)]
+
+
+def test_a_type_change_fails_with_a_clear_message(ctx):
+    with connect(ctx.settings.warehouse, "test") as conn:
+        ensure_table(conn, "ANALYTICS", "FCT_EVENT", FACT_SCHEMA)
+        changed = T.StructType([T.StructField("event_sk", T.StringType()), *FACT_SCHEMA.fields[1:]])
+        with pytest.raises(SchemaChangeError, match=r"ANALYTICS.FCT_EVENT.EVENT_SK is NUMBER in Snowflake"):
+            ensure_table(conn, "ANALYTICS", "FCT_EVENT", changed)
+
+
+def test_spark_connector_path_generates_options_and_merge_sql(ctx, monkeypatch, spark):
+    monkeypatch.setenv("SF_PASSWORD", "s3cret-value")
+    cfg = ctx.settings.warehouse.model_copy(
+        update={
+            "kind": "snowflake",
+            "account": "acme-xy123",
+            "user": "LOADER",
+            "warehouse": "XS",
+            "role": "PUBLISHER",
+            "password_secret": "SF_PASSWORD",
+            "method": "spark-connector",
+        }
+    )
+    options = loaders.spark_connector_options(cfg, "coretelecoms:publish:run-1")
+    assert options["sfURL"] == "acme-xy123.snowflakecomputing.com"
+    assert options["sfDatabase"] == "CORETELECOMS_DW" and options["sfSchema"] == "ANALYTICS"
+    assert options["sfRole"] == "PUBLISHER" and options["query_tag"] == "coretelecoms:publish:run-1"
+    assert options["sfPassword"] == "s3cret-value"
+    sql = loaders.merge_sql("FCT_EVENT", "FCT_EVENT__STAGING", ("event_sk",), ["event_sk", "amount"])
+    assert sql == (
+        "MERGE INTO FCT_EVENT t USING FCT_EVENT__STAGING s ON t.EVENT_SK = s.EVENT_SK "
+        "WHEN MATCHED AND s._DELETED THEN DELETE WHEN MATCHED THEN UPDATE SET t.AMOUNT = s.AMOUNT "
+        "WHEN NOT MATCHED AND NOT s._DELETED THEN INSERT (EVENT_SK, AMOUNT) VALUES (s.EVENT_SK, s.AMOUNT)"
+    )
+    # the connector jar is not on this classpath, so the publisher falls back to COPY INTO
+    from coretelecoms.publish import method_for
+
+    assert not loaders.has_spark_connector(spark)
+    ctx.settings.warehouse.method = "spark-connector"
+    assert method_for(ctx) == "copy-into"
