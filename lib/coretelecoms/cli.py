@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import time
 from datetime import date
 from pathlib import Path
@@ -12,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from coretelecoms.logs import setup_logging
 from coretelecoms.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -23,13 +26,18 @@ console = Console()
 err = Console(stderr=True)
 
 _state: dict[str, str | None] = {"env": None}
+log = logging.getLogger("coretelecoms")
 
 
 @app.callback()
 def main(
     env: Annotated[str | None, typer.Option(help="Settings file conf/<env>.yaml (CORETELECOMS_ENV).")] = None,
+    log_json: Annotated[
+        bool, typer.Option(help="Structured JSON logs on stderr (always on in EMR mode).")
+    ] = False,
 ):
     _state["env"] = env
+    setup_logging(json_lines=log_json or (env or os.environ.get("CORETELECOMS_ENV")) == "emr")
 
 
 def settings() -> Settings:
@@ -124,9 +132,14 @@ def parse_dates(run_date: str | None, start: str | None, end: str | None) -> lis
     raise fail("give either --date D, or --start D and --end D", 2)
 
 
-def run_layers(s: Settings, layers: list[str], dates: list[date]) -> list:
-    """Run each layer for each date in order; stop at the first failure."""
+def run_layers(s: Settings, layers: list[str], dates: list, *, resume: bool = False) -> list:
+    """Run each layer for each date in order; stop at the first failure.
+
+    With `resume`, a date × layer the ledger shows as completed is skipped (backfills restart where they
+    failed). A layer that raises is recorded in the ledger as failed, never lost in a traceback.
+    """
     from coretelecoms.context import RunContext
+    from coretelecoms.ops import ledger
     from coretelecoms.runner import LayerNotBuilt, LayerRun, layer_function
 
     try:
@@ -138,9 +151,24 @@ def run_layers(s: Settings, layers: list[str], dates: list[date]) -> list:
     for run_date in dates:
         for layer in layers:
             ctx = ctx.for_layer(layer)
+            if resume and run_date is not None and ledger.completed(ctx, layer, run_date):
+                console.print(f"[dim]{layer} {run_date}: already completed (ledger); --force reruns it[/dim]")
+                continue
             began = time.perf_counter()
-            with console.status(f"{layer} {run_date}…"):
-                entries = functions[layer](ctx, run_date)
+            try:
+                with console.status(f"{layer} {run_date or ''}…"):
+                    entries = functions[layer](ctx, run_date)
+            except Exception as exc:
+                log.exception("%s %s failed", layer, run_date)
+                entries = [
+                    ledger.LedgerEntry(
+                        source="*",
+                        run_date=run_date,
+                        status="failed",
+                        error=f"{type(exc).__name__}: {exc}"[:500],
+                    )
+                ]
+                ledger.record(ctx, entries)
             run = LayerRun(layer, run_date, ctx.run_id, time.perf_counter() - began, entries)
             runs.append(run)
             print_run(run)
@@ -174,14 +202,26 @@ def run(
     run_date: Annotated[str | None, typer.Option("--date", help="Drop date YYYY-MM-DD.")] = None,
     start: Annotated[str | None, typer.Option(help="First date of a range.")] = None,
     end: Annotated[str | None, typer.Option(help="Last date of a range.")] = None,
+    force: Annotated[
+        bool, typer.Option(help="With `all`: rerun dates the ledger shows as completed.")
+    ] = False,
 ):
-    """Run a layer (or the whole daily chain with `all`) for a date or a range of dates."""
+    """Run a layer (or the whole daily chain with `all`) for a date or a range of dates.
+
+    `all` is a resumable backfill: dates run in order, and a date × layer already completed in the run
+    ledger is skipped unless --force. `maintenance` needs no date.
+    """
     from coretelecoms.runner import LAYERS, expand
 
     if layer != "all" and layer not in LAYERS:
         raise fail(f"unknown layer {layer!r}; choose from {', '.join(LAYERS + ['all'])}", 2)
-    dates = parse_dates(run_date, start, end)
-    runs = run_layers(settings(), expand(layer), dates)
+    if layer == "maintenance" and not (run_date or start or end):
+        dates = [None]
+    else:
+        dates = parse_dates(run_date, start, end)
+    runs = run_layers(settings(), expand(layer), dates, resume=layer == "all" and not force)
+    done = [r for r in runs if not r.failed]
+    console.print(f"{len(done)} layer run(s) completed" + (", 1 failed" if len(done) < len(runs) else ""))
     if any(r.failed for r in runs):
         raise typer.Exit(1)
 
@@ -210,6 +250,57 @@ def print_tables(s: Settings) -> None:
 def tables():
     """Every Delta table in the lake: version, rows, files, last commit."""
     print_tables(settings())
+
+
+# ---------------------------------------------------------------- status
+
+
+@app.command()
+def status(
+    limit: Annotated[int, typer.Option(help="How many layer × date rows to show.")] = 30,
+):
+    """The latest run of each layer and date from the run ledger: rows, duration, failures."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    from coretelecoms.context import RunContext
+    from coretelecoms.ops import ledger
+
+    ctx = RunContext.create(settings(), "status")
+    runs = (
+        ledger.read(ctx)
+        .groupBy("run_id", "layer", "run_date")
+        .agg(
+            F.min("started_at").alias("started"),
+            F.max("ended_at").alias("ended"),
+            F.sum("rows_out").alias("rows_out"),
+            F.sum("rejected").alias("rejected"),
+            F.sum(F.when(F.col("status") == "failed", 1).otherwise(0)).alias("failures"),
+            F.first(F.when(F.col("status") == "failed", F.concat_ws(": ", "source", "error")), True).alias(
+                "error"
+            ),
+        )
+    )
+    latest = runs.withColumn(
+        "_n",
+        F.row_number().over(Window.partitionBy("layer", "run_date").orderBy(F.desc("started"))),
+    ).filter("_n = 1")
+    table = Table(title="Latest runs per layer and date (run ledger _ops.runs)")
+    for col in ("date", "layer", "run id", "rows out", "rejected", "seconds", "status"):
+        table.add_column(col, justify="right" if col in ("rows out", "rejected", "seconds") else "left")
+    for r in latest.orderBy(F.desc("run_date"), "layer").limit(limit).collect():
+        seconds = (r["ended"] - r["started"]).total_seconds()
+        state = "[red]failed[/red] " + (r["error"] or "")[:80] if r["failures"] else "[green]ok[/green]"
+        table.add_row(
+            str(r["run_date"] or "-"),
+            r["layer"],
+            r["run_id"],
+            f"{r['rows_out'] or 0:,}",
+            f"{r['rejected'] or 0:,}",
+            f"{seconds:.1f}",
+            state,
+        )
+    console.print(table)
 
 
 # ---------------------------------------------------------------- warehouse

@@ -14,8 +14,17 @@ from datetime import date, timedelta
 from coretelecoms.context import RunContext
 from coretelecoms.ops.ledger import LedgerEntry
 
-# landing also runs at the start of bronze; `all` is the daily chain.
-LAYERS = ["landing", "bronze", "silver", "gold", "publish"]
+# Where each layer's `run_<layer>(ctx, run_date)` lives. Landing also runs at the start of bronze;
+# `all` is the daily chain; maintenance runs on its own schedule.
+MODULES = {
+    "landing": "coretelecoms.landing",
+    "bronze": "coretelecoms.bronze",
+    "silver": "coretelecoms.silver",
+    "gold": "coretelecoms.gold",
+    "publish": "coretelecoms.publish",
+    "maintenance": "coretelecoms.ops.maintenance",
+}
+LAYERS = list(MODULES)
 DAILY_CHAIN = ["bronze", "silver", "gold", "publish"]
 
 
@@ -44,10 +53,13 @@ def layer_function(layer: str) -> Callable[[RunContext, date], list[LedgerEntry]
     if layer not in LAYERS:
         raise ValueError(f"unknown layer {layer!r}; choose from {', '.join(LAYERS)}")
     try:
-        module = importlib.import_module(f"coretelecoms.{layer}")
-        return getattr(module, f"run_{layer}")
-    except (ModuleNotFoundError, AttributeError):
-        raise LayerNotBuilt(f"the {layer} layer is not built yet") from None
+        module = importlib.import_module(MODULES[layer])
+    except ModuleNotFoundError as exc:
+        # Only the layer's own package missing means "not built"; a broken import inside it is a real error.
+        if exc.name and MODULES[layer].startswith(exc.name):
+            raise LayerNotBuilt(f"the {layer} layer is not built yet") from None
+        raise
+    return getattr(module, f"run_{layer}")
 
 
 def dates_between(start: date, end: date) -> list[date]:

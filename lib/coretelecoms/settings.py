@@ -98,6 +98,13 @@ class GeneratorSettings(Section):
     seed: int = 42
 
 
+class MaintenanceSettings(Section):
+    # VACUUM keeps files younger than this; 7 days lets readers and time travel finish their work.
+    retention_hours: int = 168
+    # Z-order columns per table (the filters people use most); others are just compacted.
+    zorder: dict[str, list[str]] = {}
+
+
 class _YamlSource(PydanticBaseSettingsSource):
     """Feeds the YAML file in below the environment variables, so env always wins."""
 
@@ -123,6 +130,7 @@ class Settings(BaseSettings):
     sources: SourcesSettings
     warehouse: WarehouseSettings
     generator: GeneratorSettings = GeneratorSettings()
+    maintenance: MaintenanceSettings = MaintenanceSettings()
 
     # Set by load_settings, not read from YAML.
     data_dir: Path = Path("data")

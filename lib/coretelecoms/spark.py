@@ -45,6 +45,8 @@ def get_spark(settings: Settings) -> SparkSession:
     # Workers must run the same interpreter as the driver (the project venv).
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    if settings.is_local:
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     cfg = settings.spark
     builder = SparkSession.builder.appName(cfg.app_name)
     if cfg.master:
