@@ -303,6 +303,34 @@ def status(
     console.print(table)
 
 
+# ---------------------------------------------------------------- erasure
+
+
+@app.command()
+def erase(
+    customer_id: Annotated[str, typer.Option("--customer-id", help="The customer's UUID.")],
+    request_id: Annotated[
+        str | None, typer.Option(help="Your GDPR request reference, kept in the audit.")
+    ] = None,
+):
+    """GDPR erasure: remove a customer and their complaints from the lake and Snowflake, audited without PII."""
+    from coretelecoms.context import RunContext
+    from coretelecoms.ops.erasure import ErasureError, erase_customer
+
+    ctx = RunContext.create(settings(), "erasure")
+    try:
+        result = erase_customer(ctx, customer_id, request_id=request_id)
+    except ErasureError as exc:
+        raise fail(str(exc), 2) from None
+    table = Table(title=f"Erasure {result['request_id']}  (warehouse: {result['warehouse']})")
+    table.add_column("table")
+    table.add_column("rows deleted", justify="right")
+    for name, n in sorted(result["deleted"].items()):
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+    console.print("Old files stay until VACUUM passes the retention: run `coretelecoms run maintenance`.")
+
+
 # ---------------------------------------------------------------- warehouse
 
 
