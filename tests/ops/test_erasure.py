@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from pyspark.sql import types as T
 
 from coretelecoms.context import RunContext
 from coretelecoms.lake import engine_for
