@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+CHECKOV := $(VENV)/tools/checkov/bin/checkov
+
 .PHONY: demo test lint bench clean check-java
 
 $(STAMP): pyproject.toml
@@ -14,6 +16,11 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # Spark 4 needs Java 17+; say so plainly instead of failing inside py4j.
+# checkov pins dependencies that clash with the project's, so it gets a venv of its own.
+$(CHECKOV): | $(STAMP)
+	$(PYTHON) -m venv $(VENV)/tools/checkov
+	$(VENV)/tools/checkov/bin/python -m pip install --quiet checkov==3.3.30
+
 check-java:
 	@command -v java >/dev/null 2>&1 || { echo "Java 17 is required: install a JDK 17 (e.g. apt-get install openjdk-17-jdk-headless) and put java on PATH" >&2; exit 1; }
 	@java -version 2>&1 | awk -F'"' '/version/ {split($$2, v, "."); if (v[1] < 17) {print "Java 17+ is required, found " $$2 > "/dev/stderr"; exit 1}}'
@@ -21,7 +28,7 @@ check-java:
 demo: $(STAMP) check-java
 	$(BIN)/coretelecoms demo
 
-test: $(STAMP) check-java
+test: $(STAMP) check-java $(CHECKOV)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from coretelecoms.deploy.cli import emr_app
 from coretelecoms.logs import setup_logging
 from coretelecoms.settings import Settings, SettingsError, load_settings
 
@@ -22,6 +23,7 @@ sources_app = typer.Typer(no_args_is_help=True, help="The synthetic CoreTelecoms
 app.add_typer(sources_app, name="sources")
 warehouse_app = typer.Typer(no_args_is_help=True, help="The warehouse the gold star schema is published to.")
 app.add_typer(warehouse_app, name="warehouse")
+app.add_typer(emr_app, name="emr", help="EMR Serverless: package, submit and follow job runs.")
 console = Console()
 err = Console(stderr=True)
 

@@ -105,6 +105,35 @@ class MaintenanceSettings(Section):
     zorder: dict[str, list[str]] = {}
 
 
+class EmrSettings(Section):
+    """Where EMR Serverless runs the jobs; identifiers come from `terraform output`, nothing here is secret."""
+
+    region: str = "eu-west-2"
+    application_id: str | None = None
+    execution_role_arn: str | None = None
+    # s3://bucket/prefix holding jobs/<layer>.py, the wheel and venv.tar.gz (written by `coretelecoms emr package`).
+    artifacts_uri: str = "s3://coretelecoms-lake/_artifacts"
+    # s3://bucket/prefix for the driver and executor logs (monitoringConfiguration).
+    logs_uri: str = "s3://coretelecoms-lake/_logs/emr"
+    # archive: the stock EMR image + the venv-pack archive in spark.archives.
+    # image: the application runs docker/emr/Dockerfile, which already holds Python 3.11 and the project.
+    python: Literal["archive", "image"] = "archive"
+    image_python: str = "/usr/bin/python3.11"
+    execution_timeout_minutes: int = 180
+    poll_seconds: float = 30.0
+    # Extra Spark properties for every job run (executor sizes and the like).
+    spark_conf: dict[str, str] = {}
+
+    def require(self, *fields: str) -> None:
+        """Fail with one line naming the missing key and the variable that sets it."""
+        for name in fields:
+            if not getattr(self, name):
+                raise SettingsError(
+                    f"setting 'emr.{name}' is not set: put it in the emr: section or set "
+                    f"{ENV_PREFIX}EMR__{name.upper()} (terraform output)"
+                )
+
+
 class _YamlSource(PydanticBaseSettingsSource):
     """Feeds the YAML file in below the environment variables, so env always wins."""
 
@@ -131,6 +160,7 @@ class Settings(BaseSettings):
     warehouse: WarehouseSettings
     generator: GeneratorSettings = GeneratorSettings()
     maintenance: MaintenanceSettings = MaintenanceSettings()
+    emr: EmrSettings = EmrSettings()
 
     # Set by load_settings, not read from YAML.
     data_dir: Path = Path("data")

@@ -1,0 +1,71 @@
+"""The spark-submit options a cluster run needs, from the settings file: one definition for `spark-submit.sh`
+(EMR mode), EMR Serverless job runs and the Step Functions tasks.
+
+`python -m coretelecoms.deploy.sparkconf --env emr` prints them one per line for the shell script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from coretelecoms.settings import Settings, SettingsError, load_settings
+
+DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
+DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+
+
+def cluster_conf(settings: Settings) -> dict[str, str]:
+    """Spark properties for a cluster run: Delta (unless the lake runs on delta-rs) + the settings' spark.conf."""
+    conf: dict[str, str] = {"spark.sql.shuffle.partitions": str(settings.spark.shuffle_partitions)}
+    if settings.lake.delta_engine != "delta-rs" and settings.spark.delta_jars:
+        conf |= {"spark.sql.extensions": DELTA_EXTENSION, "spark.sql.catalog.spark_catalog": DELTA_CATALOG}
+    return conf | dict(settings.spark.conf)
+
+
+def cluster_jars(settings: Settings) -> list[str]:
+    """The Delta jars as the cluster sees them (EMR 7.x: /usr/share/aws/delta/lib); not checked locally."""
+    return [] if settings.lake.delta_engine == "delta-rs" else list(settings.spark.delta_jars)
+
+
+def submit_args(settings: Settings, extra_conf: dict[str, str] | None = None) -> list[str]:
+    """`--jars a,b --conf k=v …` as an argument list."""
+    args: list[str] = []
+    jars = cluster_jars(settings)
+    if jars:
+        args += ["--jars", ",".join(jars)]
+    for key, value in (cluster_conf(settings) | (extra_conf or {})).items():
+        args += ["--conf", f"{key}={value}"]
+    return args
+
+
+def submit_parameters(settings: Settings, extra_conf: dict[str, str] | None = None) -> str:
+    """The same options as one string, as EMR Serverless `sparkSubmitParameters` wants them (split on spaces)."""
+    args = submit_args(settings, extra_conf)
+    bad = [a for a in args if not a or any(c.isspace() for c in a)]
+    if bad:
+        raise SettingsError(
+            f"spark option {bad[0]!r} contains whitespace; sparkSubmitParameters cannot carry it"
+        )
+    return " ".join(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m coretelecoms.deploy.sparkconf", description=__doc__)
+    parser.add_argument("--env", help="settings file conf/<env>.yaml (default CORETELECOMS_ENV or local)")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.env)
+    except SettingsError as exc:
+        print(f"settings error: {exc}", file=sys.stderr)
+        return 2
+    for arg in submit_args(settings):
+        if "\n" in arg:
+            print(f"settings error: spark option {arg!r} contains a newline", file=sys.stderr)
+            return 2
+        print(arg)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
