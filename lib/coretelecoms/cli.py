@@ -24,6 +24,8 @@ app.add_typer(sources_app, name="sources")
 warehouse_app = typer.Typer(no_args_is_help=True, help="The warehouse the gold star schema is published to.")
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(emr_app, name="emr", help="EMR Serverless: package, submit and follow job runs.")
+quality_app = typer.Typer(no_args_is_help=True, help="Data quality: Great Expectations Data Docs and metrics.")
+app.add_typer(quality_app, name="quality")
 console = Console()
 err = Console(stderr=True)
 
@@ -303,6 +305,25 @@ def status(
             state,
         )
     console.print(table)
+
+
+# ---------------------------------------------------------------- quality
+
+
+@quality_app.command("docs")
+def quality_docs(open_browser: Annotated[bool, typer.Option("--open", help="Open it in a browser.")] = False):
+    """Print the path of the Data Docs index (every suite with its latest validation)."""
+    from coretelecoms.quality.gx import docs_index
+
+    try:
+        index = docs_index(settings())
+    except FileNotFoundError as exc:
+        raise fail(str(exc)) from None
+    console.print(str(index))
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(index.as_uri())
 
 
 # ---------------------------------------------------------------- erasure
