@@ -1,0 +1,182 @@
+"""S3 objects (customers, call logs, social media) copied from the source bucket or a local folder.
+
+`sources.s3.uri` is either a local folder (local runs, tests) or `s3://bucket[/prefix]`, read through
+boto3 with the source account's own profile, region and optional endpoint URL (moto in tests). Keys are
+kept as they are, `call logs/` space included: `landing/s3/<key>`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from coretelecoms.landing.copier import Lander, Outcome
+from coretelecoms.landing.store import date_in_name, split_s3
+from coretelecoms.settings import S3SourceSettings
+
+SYSTEM = "s3"
+
+
+@dataclass(frozen=True)
+class ObjectSource:
+    """One dataset in the source bucket: where its objects live and whether they are daily drops."""
+
+    name: str
+    folder: str  # key prefix inside the bucket, with the trailing slash
+    suffix: str
+    daily: bool
+
+
+OBJECT_SOURCES = (
+    ObjectSource("customers", "customers/", ".csv", daily=False),
+    ObjectSource("call_logs", "call logs/", ".csv", daily=True),
+    ObjectSource("social_media", "social_medias/", ".json", daily=True),
+)
+
+
+@dataclass
+class SourceObject:
+    key: str  # relative to the source root, e.g. "call logs/call_logs_day_2025-11-20.csv"
+    size: int
+    etag: str
+    modified: datetime | None
+
+
+class SourceUnreachable(RuntimeError):
+    pass
+
+
+class ObjectStore:
+    """Lists and reads the source objects, from a folder or from S3."""
+
+    def __init__(self, cfg: S3SourceSettings) -> None:
+        self.cfg = cfg
+        self.uri = cfg.uri.rstrip("/")
+        self.is_s3 = self.uri.startswith(("s3://", "s3a://"))
+        self._client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            session = boto3.Session(profile_name=self.cfg.profile, region_name=self.cfg.region)
+            self._client = session.client(
+                "s3",
+                endpoint_url=self.cfg.endpoint_url,
+                config=Config(
+                    connect_timeout=5, read_timeout=120, retries={"max_attempts": 3, "mode": "standard"}
+                ),
+            )
+        return self._client
+
+    def describe(self, key: str = "") -> str:
+        return f"{self.uri}/{key}" if key else self.uri
+
+    def list(self, folder: str) -> Iterator[SourceObject]:
+        if self.is_s3:
+            yield from self._list_s3(folder)
+        else:
+            yield from self._list_local(folder)
+
+    def _list_local(self, folder: str) -> Iterator[SourceObject]:
+        root = Path(self.uri)
+        if not root.is_dir():
+            raise SourceUnreachable(f"source folder {root} does not exist")
+        base = root / folder
+        if not base.is_dir():
+            return
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
+            for name in sorted(filenames):
+                if name.startswith((".", "_")):  # writers' temp files
+                    continue
+                path = Path(dirpath) / name
+                st = path.stat()
+                yield SourceObject(
+                    key=path.relative_to(root).as_posix(),
+                    size=st.st_size,
+                    etag=f"local-{st.st_size}-{st.st_mtime_ns}",
+                    modified=datetime.fromtimestamp(st.st_mtime, UTC).replace(tzinfo=None),
+                )
+
+    def _list_s3(self, folder: str) -> Iterator[SourceObject]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        bucket, prefix = split_s3(self.uri)
+        full = f"{prefix}/{folder}" if prefix else folder
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=full)
+            for page in pages:
+                for obj in page.get("Contents", []):
+                    key = obj["Key"][len(prefix) + 1 :] if prefix else obj["Key"]
+                    if key.endswith("/") or os.path.basename(key).startswith((".", "_")):
+                        continue
+                    yield SourceObject(
+                        key=key,
+                        size=obj["Size"],
+                        etag=obj.get("ETag", "").strip('"'),
+                        modified=obj["LastModified"].astimezone(UTC).replace(tzinfo=None),
+                    )
+        except ClientError as exc:
+            err = exc.response.get("Error", {})
+            raise SourceUnreachable(
+                f"cannot list {self.describe(folder)}: {err.get('Code')} {err.get('Message')}"
+            ) from None
+        except BotoCoreError as exc:
+            raise SourceUnreachable(f"cannot reach {self.describe(folder)}: {exc}") from None
+
+    def copy_to(self, key: str, writer) -> None:
+        """Stream one object into a staged landing file."""
+        if self.is_s3:
+            bucket, prefix = split_s3(self.uri)
+            body = self.client.get_object(Bucket=bucket, Key=f"{prefix}/{key}" if prefix else key)["Body"]
+            try:
+                writer.copy_from(body)
+            finally:
+                body.close()
+        else:
+            with open(Path(self.uri) / key, "rb") as fh:
+                writer.copy_from(fh)
+
+
+def land_objects(
+    lander: Lander, store: ObjectStore, source: ObjectSource, dates: list[date] | None
+) -> Outcome:
+    """Land `source`'s objects: for daily sources only those dropped on `dates` (None = all)."""
+    out = Outcome()
+    objects = [o for o in store.list(source.folder) if o.key.endswith(source.suffix)]
+    if source.daily and dates is not None:
+        wanted = set(dates)
+        objects = [o for o in objects if date_in_name(o.key) in wanted]
+        found = {date_in_name(o.key) for o in objects}
+        for day in sorted(wanted - found):
+            out.warnings.append(
+                f"no {source.name} object for {day} under {store.describe(source.folder)} "
+                "(404 NoSuchKey: not delivered)"
+            )
+    elif not objects:
+        out.warnings.append(f"no {source.name} object under {store.describe(source.folder)} (404 NoSuchKey)")
+    for obj in objects:
+        if lander.unchanged(source.name, obj.key, obj.etag, obj.size):
+            out.skipped.append(obj.key)
+            continue
+        landed = lander.land(
+            source=source.name,
+            system=SYSTEM,
+            source_uri=store.describe(obj.key),
+            key=obj.key,
+            rel=f"{SYSTEM}/{obj.key}",
+            write=lambda w, k=obj.key: store.copy_to(k, w),
+            etag=obj.etag,
+            modified=obj.modified,
+        )
+        if landed is None:
+            out.skipped.append(obj.key)
+        else:
+            out.landed.append(landed)
+    return out

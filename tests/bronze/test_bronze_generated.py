@@ -1,0 +1,195 @@
+"""Bronze over generated messy sources, checked against the generator's manifest.
+
+One lake lives through four days: 11-20 and 11-21 run day by day; 11-22 and 11-23 are landed as a
+range and then ingested by one bronze run (one micro-batch of several files); 11-23 then runs again.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from datetime import date
+
+import pytest
+from bronze_support import make_ctx
+from pyspark.sql import functions as F
+
+from coretelecoms.bronze import REJECTED_TABLE, run_bronze
+from coretelecoms.bronze.contract import COLUMNS, map_header
+from coretelecoms.landing import run_landing
+from coretelecoms.ops import ledger
+
+TABLES = ("customers", "agents", "call_logs", "social_media", "web_forms")
+D1, D2, D3, D4 = (date(2025, 11, d) for d in (20, 21, 22, 23))
+
+
+@pytest.fixture(scope="module")
+def run(spark, messy_sources, tmp_path_factory):
+    root = tmp_path_factory.mktemp("messy_lake")
+    ctx = make_ctx(spark, messy_sources.settings(root))
+    entries = {D1: run_bronze(ctx.for_layer("bronze"), D1), D2: run_bronze(ctx.for_layer("bronze"), D2)}
+    run_landing(ctx.for_layer("landing"), None, D3, D4)
+    entries[D4] = run_bronze(ctx.for_layer("bronze"), D4)
+    counts = {t: ctx.lake.count(f"bronze.{t}") for t in TABLES}
+    rerun = run_bronze(ctx.for_layer("bronze"), D4)
+    return {"ctx": ctx, "entries": entries, "counts": counts, "rerun": rerun, "sources": messy_sources}
+
+
+def landing_path(run, key: str) -> str:
+    return f"{run['ctx'].settings.lake.root}/landing/{run['sources'].landing_rel(key)}"
+
+
+def table(run, name):
+    return run["ctx"].lake.read(f"bronze.{name}")
+
+
+def test_every_table_has_the_contract_schema(run):
+    for name in TABLES:
+        df = table(run, name)
+        assert df.columns[: len(COLUMNS[name])] == list(COLUMNS[name])
+        types = dict(df.dtypes)
+        assert {types[c] for c in COLUMNS[name]} == {"string"}
+        assert [types[c] for c in ("_source_record", "_source_date", "_ingested_at")] == [
+            "bigint",
+            "date",
+            "timestamp_ntz",
+        ]
+
+
+def test_rows_per_file_equal_the_records_in_that_file(run):
+    manifest = run["sources"].manifest
+    per_file = {}
+    for name in TABLES:
+        for r in table(run, name).groupBy("_source_file").count().collect():
+            per_file[r["_source_file"]] = r["count"]
+    expected = {}
+    for key, info in {**manifest["files"], **manifest["tables"]}.items():
+        if info["records"] and key != "gsheets/agents.csv":
+            expected[landing_path(run, key)] = info["records"]
+    agents = f"{run['ctx'].settings.lake.root}/landing/gsheets/agents/agents_{D1}.csv"
+    expected[agents] = manifest["files"]["gsheets/agents.csv"]["records"]
+    assert per_file == expected
+
+
+def test_rerun_for_the_same_date_adds_nothing(run):
+    assert all(e.rows_out == 0 and e.files == 0 for e in run["rerun"])
+    assert {t: run["ctx"].lake.count(f"bronze.{t}") for t in TABLES} == run["counts"]
+
+
+def test_row_faults_sit_at_their_record_with_the_value_as_delivered(run):
+    manifest = run["sources"].manifest
+    by_source = {
+        name: {(r["_source_file"], r["_source_record"]): r.asDict() for r in table(run, name).collect()}
+        for name in ("customers", "call_logs", "social_media", "web_forms")
+    }
+    key_columns = {
+        "customers": "customer_id",
+        "call_logs": "call_id",
+        "social_media": "complaint_id",
+        "web_forms": "request_id",
+    }
+    checked = 0
+    for fault in manifest["faults"]:
+        if fault["record"] is None or fault["source"] == "agents":
+            continue
+        key = fault.get("file") or fault["table"]
+        row = by_source[fault["source"]][(landing_path(run, key), fault["record"])]
+        assert row[key_columns[fault["source"]]] == str(fault["key"]), fault
+        if fault["column"] and fault["kind"] != "duplicate_row":
+            column = next(iter(map_header([fault["column"]], fault["source"]).positions))
+            assert row[column] == str(fault["value"]), fault  # exactly as delivered: spaces, casing
+        checked += 1
+    assert checked > 50
+
+
+def test_file_faults_end_where_the_issue_says(run):
+    manifest = run["sources"].manifest
+    faults = {f["kind"]: f for f in manifest["faults"] if f["record"] is None}
+    rejected = {r["file"]: r["reason"] for r in run["ctx"].lake.read(REJECTED_TABLE).collect()}
+
+    extra = faults["extra_column"]
+    rows = table(run, "call_logs").filter(F.col("_source_file") == landing_path(run, extra["file"]))
+    rescued = {json.loads(r["_rescued_data"])["call_channel"] for r in rows.select("_rescued_data").collect()}
+    assert rescued <= {"IVR", "Agent", "Callback"} and rescued
+    assert (
+        table(run, "call_logs")
+        .filter(F.col("_source_file") != landing_path(run, extra["file"]))
+        .filter(F.col("_rescued_data").isNotNull())
+        .count()
+        == 0
+    )
+
+    missing = faults["missing_column"]
+    path = landing_path(run, missing["table"])
+    rows = table(run, "web_forms").filter(F.col("_source_file") == path)
+    assert rows.count() == manifest["tables"][missing["table"]]["records"]
+    assert rows.filter(F.col("resolution_date").isNotNull()).count() == 0
+    d4 = {e.source: e for e in run["entries"][D4]}
+    assert json.loads(d4["web_forms"].details)["missing_columns"] == {"resolution_date": rows.count()}
+    assert d4["web_forms"].status == "warn"
+
+    reordered = faults["reordered_columns"]
+    path = landing_path(run, reordered["file"])
+    with open(path, encoding="utf-8") as fh:
+        document = json.load(fh)
+    for r in table(run, "social_media").filter(F.col("_source_file") == path).collect():
+        i = r["source_index"]
+        assert r["complaint_id"] == document["complaint_id"][i]
+        assert r["customer_id"] == document["customeR iD"][i]
+        assert r["agent_id"] == str(document["agent ID"][i])
+        assert r["media_complaint_generation_date"] == document["MediaComplaintGenerationDate"][i]
+
+    assert rejected[landing_path(run, faults["truncated_json"]["file"])].startswith("unparseable JSON")
+    assert rejected[landing_path(run, faults["empty_file"]["file"])] == "empty file"
+    assert rejected[landing_path(run, faults["header_only_file"]["file"])] == "empty file (header only)"
+    assert d4["social_media"].rejected == 1 and d4["social_media"].status == "warn"
+
+
+def _csv_records(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        return header, [r for r in reader if r]
+
+
+def test_lineage_points_at_the_right_file_and_record(run):
+    rng = random.Random(3)
+    for name in ("customers", "call_logs", "web_forms", "agents"):
+        df = table(run, name)
+        files = [r["_source_file"] for r in df.select("_source_file").distinct().collect()]
+        for path in files:
+            header, records = _csv_records(path)
+            mapping = map_header(header, name)
+            picks = rng.sample(range(1, len(records) + 1), min(5, len(records)))
+            rows = df.filter((F.col("_source_file") == path) & F.col("_source_record").isin(picks)).collect()
+            assert len(rows) == len(picks)
+            for row in rows:
+                record = records[row["_source_record"] - 1]
+                for column, position in mapping.positions.items():
+                    assert row[column] == record[position], (path, row["_source_record"], column)
+
+
+def test_source_dates_and_ledger_entries(run):
+    ctx = run["ctx"]
+    dates = {
+        r["_source_file"].rsplit("/", 1)[-1]: r["_source_date"]
+        for r in table(run, "call_logs").select("_source_file", "_source_date").distinct().collect()
+    }
+    assert dates == {f"call_logs_day_{d}.csv": d for d in (D1, D2, D3, D4)}
+    assert {
+        r["_source_date"] for r in table(run, "customers").select("_source_date").distinct().collect()
+    } == {D1}
+    runs = ledger.read(ctx)
+    bronze = runs.filter(F.col("layer") == "bronze")
+    assert bronze.select("run_id").distinct().count() == 4
+    assert bronze.filter(F.col("status") == "failed").count() == 0
+    landing = runs.filter(F.col("layer") == "landing").collect()
+    assert {r["source"] for r in landing} == set(TABLES)
+    d1 = {e.source: e for e in run["entries"][D1]}
+    assert (
+        d1["customers"].rows_out
+        == run["sources"].manifest["files"]["s3/core-telecoms-data-lake/customers/customers_dataset.csv"][
+            "records"
+        ]
+    )

@@ -1,0 +1,153 @@
+"""Exactly-once: a crash between the Delta commit and the checkpoint commit, a new day, a re-delivery.
+
+Runs on clean generated sources (two days), checked against the generator's manifest.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from bronze_support import make_ctx
+from pyspark.sql import functions as F
+
+from coretelecoms.bronze import autoloader, run_bronze
+from coretelecoms.landing.registry import TABLE as LANDED
+
+D1, D2 = date(2025, 11, 20), date(2025, 11, 21)
+DAILY = ("call_logs", "social_media", "web_forms")
+
+
+def records(sources, day: date) -> dict[str, int]:
+    """Data records per daily source on `day`, from the manifest."""
+    out = dict.fromkeys(DAILY, 0)
+    for info in [*sources.manifest["files"].values(), *sources.manifest["tables"].values()]:
+        source = info.get("source", "web_forms")
+        if info.get("date") == day.isoformat() and source in out:
+            out[source] += info["records"] or 0
+    return out
+
+
+class Crash(RuntimeError):
+    pass
+
+
+@pytest.fixture(scope="module")
+def lake(spark, clean_sources, tmp_path_factory):
+    return make_ctx(spark, clean_sources.settings(tmp_path_factory.mktemp("exactly_once")))
+
+
+def counts(ctx) -> dict[str, int]:
+    return {s: ctx.lake.count(f"bronze.{s}") for s in (*DAILY, "customers", "agents")}
+
+
+def test_crash_after_delta_commit_then_rerun_loses_and_duplicates_nothing(lake, clean_sources, monkeypatch):
+    crashed = []
+
+    def crash(table, batch_id):
+        if table == "bronze.call_logs":
+            crashed.append(batch_id)
+            raise Crash("simulated crash between the Delta commit and the checkpoint commit")
+
+    monkeypatch.setattr(autoloader, "AFTER_COMMIT", crash)
+    first = {e.source: e for e in run_bronze(lake.for_layer("bronze"), D1)}
+    assert crashed == [0]
+    assert first["call_logs"].status == "failed"
+    assert "simulated crash" in first["call_logs"].error and "Traceback" not in first["call_logs"].error
+    assert all(first[s].status == "ok" for s in ("customers", "agents", "social_media", "web_forms"))
+    # The rows are in Delta, but the checkpoint never recorded the batch as done.
+    assert lake.lake.count("bronze.call_logs") == records(clean_sources, D1)["call_logs"]
+    assert (
+        lake.lake.txn_version(
+            "bronze.call_logs", f"bronze.call_logs@{autoloader.checkpoint_path(lake, 'bronze.call_logs')}"
+        )
+        == 0
+    )
+
+    monkeypatch.setattr(autoloader, "AFTER_COMMIT", None)
+    again = {e.source: e for e in run_bronze(lake.for_layer("bronze"), D1)}
+    assert again["call_logs"].status == "ok" and again["call_logs"].rows_out == 0
+    assert json.loads(again["call_logs"].details)["replayed_batches_skipped"] == 1
+    expected = records(clean_sources, D1)
+    got = counts(lake)
+    assert {s: got[s] for s in DAILY} == expected
+    assert (
+        lake.lake.read("bronze.call_logs")
+        .groupBy("_source_file", "_source_record")
+        .count()
+        .filter("count > 1")
+        .count()
+        == 0
+    )
+
+
+def test_a_new_day_adds_only_its_rows(lake, clean_sources):
+    before = counts(lake)
+    entries = {e.source: e for e in run_bronze(lake.for_layer("bronze"), D2)}
+    after = counts(lake)
+    new = records(clean_sources, D2)
+    assert {s: after[s] - before[s] for s in DAILY} == new
+    assert {s: entries[s].rows_out for s in DAILY} == new
+    assert after["customers"] == before["customers"] and entries["customers"].files == 0
+
+
+def test_a_redelivered_file_lands_as_a_new_version_and_only_its_rows_are_added(lake, clean_sources):
+    from coretelecoms.sources import redeliver
+
+    key = f"s3/core-telecoms-data-lake/call logs/call_logs_day_{D1}.csv"
+    manifest = redeliver(clean_sources.dir, key, fraction=0.1, seed=1)
+    before = counts(lake)
+    entries = {e.source: e for e in run_bronze(lake.for_layer("bronze"), D1)}
+    assert entries["call_logs"].rows_out == manifest["files"][key]["records"]
+    assert counts(lake)["call_logs"] - before["call_logs"] == manifest["files"][key]["records"]
+    versions = (
+        lake.lake.read(LANDED)
+        .filter(F.col("source_key") == f"call logs/call_logs_day_{D1}.csv")
+        .orderBy("version")
+        .collect()
+    )
+    assert [v["version"] for v in versions] == [1, 2]
+    assert versions[1]["sha256"] == manifest["files"][key]["sha256"]
+    assert f"/v2-{versions[1]['sha256'][:12]}/" in versions[1]["landing_path"]
+    files = {
+        r["_source_file"]: r["_source_date"]
+        for r in lake.lake.read("bronze.call_logs")
+        .select("_source_file", "_source_date")
+        .distinct()
+        .collect()
+    }
+    assert files[versions[1]["landing_path"]] == D1 and files[versions[0]["landing_path"]] == D1
+    # the changed statuses are in the new version's rows, at the records the manifest names
+    changed = [f for f in manifest["faults"] if f.get("kind") == "redelivered" and f["file"] == key]
+    rows = {
+        r["_source_record"]: r
+        for r in lake.lake.read("bronze.call_logs")
+        .filter(F.col("_source_file") == versions[1]["landing_path"])
+        .collect()
+    }
+    assert changed and all(rows[f["record"]]["resolution_status"] == f["value"] for f in changed)
+
+
+def test_clean_sources_rows_per_file_equal_the_manifest(lake, clean_sources):
+    manifest = clean_sources.manifest
+    root = lake.settings.lake.root
+    expected = {
+        f"{root}/landing/{clean_sources.landing_rel(key)}": info["records"]
+        for key, info in {**manifest["files"], **manifest["tables"]}.items()
+        if key != "gsheets/agents.csv"
+    }
+    expected[f"{root}/landing/gsheets/agents/agents_{D1}.csv"] = manifest["files"]["gsheets/agents.csv"][
+        "records"
+    ]
+    got = {}
+    for name in (*DAILY, "customers", "agents"):
+        for r in lake.lake.read(f"bronze.{name}").groupBy("_source_file").count().collect():
+            got[r["_source_file"]] = r["count"]
+    # the re-delivered call-log version is the one extra file
+    redelivered = {path: n for path, n in got.items() if "/v2-" in path}
+    assert len(redelivered) == 1
+    assert {p: n for p, n in got.items() if p not in redelivered} == expected
+    assert (
+        lake.lake.count("bronze.rejected_files") == 0 if lake.lake.exists("bronze.rejected_files") else True
+    )
