@@ -30,11 +30,14 @@ class PeakRss:
         self._stop = threading.Event()
 
     def _tree_rss(self) -> int:
+        # Only python and java: the JVM forks short-lived helpers (chmod without native Hadoop) whose RSS
+        # briefly reports the JVM's own pages and would double-count them.
         me = psutil.Process()
         total = 0
         for proc in [me, *me.children(recursive=True)]:
             with suppress(psutil.Error):
-                total += proc.memory_info().rss
+                if proc is me or proc.name().startswith(("python", "java")):
+                    total += proc.memory_info().rss
         return total
 
     def _loop(self) -> None:
