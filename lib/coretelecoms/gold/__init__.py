@@ -1,0 +1,152 @@
+"""Gold: the star schema, the lifecycle snapshot, aggregates and the churn-risk mart, built from silver.
+
+`run_gold(ctx, run_date, rebuild=False)` refreshes, in order: the static dimensions (channel, category),
+the SCD2 dimensions (customer, agent), the complaint fact (then repoints facts whose customer or agent
+history changed), the calendar, the lifecycle snapshot, the two aggregates and the risk mart; then runs
+the quality gate on every table it wrote, and appends one `_ops.runs` entry per gold table.
+
+Incremental: each table keeps, per input, the last input version it absorbed as a Delta application
+transaction on itself (`gold/incremental.py`); a run reads only the input change feeds since then and
+rewrites only the keys, dates and months they touch. A re-run with nothing new commits nothing.
+`rebuild=True` ignores the watermarks, recomputes every table from silver (SCD2 history from silver's
+change feed) and overwrites in place, which gives the same rows an incremental history gives.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import UTC, date, datetime
+
+from coretelecoms.context import RunContext
+from coretelecoms.gold import checks
+from coretelecoms.gold import refresh as R
+from coretelecoms.gold.incremental import arrow_batches
+from coretelecoms.ops import ledger
+from coretelecoms.ops.ledger import LedgerEntry
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+__all__ = ["TABLES", "run_gold"]
+
+TABLES = R.TABLES
+log = logging.getLogger(__name__)
+
+
+def _steps(run: R.GoldRun):
+    """(table, refresh) in dependency order."""
+    steps = [(table, lambda t=table, b=build: R.refresh_static(run, t, b)) for table, build in R.STATIC]
+    steps += [
+        (R.DIM_CUSTOMER, lambda: R.refresh_scd2(run, R.CUSTOMERS)),
+        (R.DIM_AGENT, lambda: R.refresh_scd2(run, R.AGENTS)),
+        (R.FCT_COMPLAINT_TABLE, lambda: R.refresh_fact(run)),
+        (R.DIM_DATE, lambda: R.refresh_dim_date(run)),
+        (R.LIFECYCLE, lambda: R.refresh_lifecycle(run)),
+        (R.AGG_DAILY, lambda: R.refresh_aggregate(run, R.DAILY)),
+        (R.AGG_AGENT, lambda: R.refresh_aggregate(run, R.AGENT_MONTHS)),
+        (R.MART_RISK, lambda: R.refresh_mart(run)),
+    ]
+    return steps
+
+
+def _entry(step: R.Step, run_date: date, started, seconds: float) -> LedgerEntry:
+    status = "skipped" if step.skipped_reason or step.mode == "up to date" else "ok"
+    details = step.describe() | {"seconds": round(seconds, 2)}
+    if step.skipped_reason:
+        details["reason"] = step.skipped_reason
+    return LedgerEntry(
+        source=step.table,
+        run_date=run_date,
+        files=len(step.inputs),
+        rows_in=step.rows_in,
+        rows_out=step.written.rows,
+        status=status,
+        details=json.dumps(details, default=str, sort_keys=True),
+        started_at=started,
+    )
+
+
+def run_gold(
+    ctx: RunContext, run_date: date, rebuild: bool = False, *, expectations: bool = True
+) -> list[LedgerEntry]:
+    """Refresh every gold table for `run_date` (the as-of date of the lifecycle and the mart).
+
+    `rebuild=True` recomputes every table from silver. `expectations=False` skips the Great Expectations
+    gate and the Data Docs (the tables are written the same way)."""
+    run = R.GoldRun(ctx, run_date, rebuild)
+    entries: list[LedgerEntry] = []
+    written: list[str] = []
+    failed = None
+    with arrow_batches(ctx.spark):
+        for table, refresh in _steps(run):
+            started = _now()
+            began = time.perf_counter()
+            if failed:
+                entries.append(
+                    LedgerEntry(
+                        table,
+                        run_date,
+                        status="skipped",
+                        error=f"not run: {failed} failed",
+                        started_at=started,
+                    )
+                )
+                continue
+            try:
+                step = refresh()
+            except Exception as exc:  # one table's failure is reported, the rest are not attempted
+                log.exception("gold %s failed", table)
+                failed = table
+                message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                entries.append(
+                    LedgerEntry(
+                        table,
+                        run_date,
+                        status="failed",
+                        error=f"{type(exc).__name__}: {message}"[:1000],
+                        started_at=started,
+                    )
+                )
+                continue
+            if step.written.commits and not step.skipped_reason:
+                written.append(table)
+            entries.append(_entry(step, run_date, started, time.perf_counter() - began))
+        if run.fact_feed is not None:
+            run.fact_feed.unpersist()
+        if expectations and not failed and written:
+            gate(ctx, run_date, entries, written)
+    ledger.record(ctx, entries)
+    return entries
+
+
+def gate(ctx: RunContext, run_date: date, entries: list[LedgerEntry], tables: list[str]) -> None:
+    """Validate the GX suite of every table this run wrote; a gating failure fails that table's entry.
+
+    Results go to the lake's GX project and Data Docs (shared with silver) and to `_quality.metrics`."""
+    from coretelecoms.quality.gx import QualityGate
+    from coretelecoms.quality.metrics import append_metrics
+
+    quality = QualityGate(ctx.settings)
+    results = {r.table: r for r in checks.validate(quality, ctx.lake, tables, ctx.run_id)}
+    metrics = [m for r in results.values() for m in r.metrics()]
+    append_metrics(ctx.lake, ctx.spark, ctx.run_id, run_date, metrics)
+    try:
+        index = str(quality.build_docs())
+    except Exception as exc:  # the site is a report: failing to render it must not fail the data
+        index = f"not built: {type(exc).__name__}: {exc}"[:300]
+    for entry in entries:
+        result = results.get(entry.source)
+        if result is None:
+            continue
+        details = json.loads(entry.details or "{}")
+        details["expectations"] = checks.summary(result) | {"data_docs": index}
+        entry.details = json.dumps(details, default=str, sort_keys=True)
+        bad = result.gating_failures
+        if bad:
+            entry.status = "failed"
+            entry.error = "quality gate: " + "; ".join(r.describe() for r in bad)
+            entry.rejected = sum(int(r.rows_failed or 0) for r in bad)

@@ -1,0 +1,288 @@
+"""The gold quality gate: one Great Expectations suite per gold table (`<table>.table`), validated with the
+lake's shared GX project (`coretelecoms.quality.gx`), so the results land in the same Data Docs site.
+
+What each suite expects (gating unless marked):
+- every table: its primary key present and unique;
+- dimensions: the unknown member (-1) exists; SCD2 dimensions also have one current version per natural
+  key and versions that tile time (first from 1900-01-01, each `valid_to` = the next `valid_from`, the
+  last to 9999-12-31: no gaps, no overlaps);
+- the fact: every dimension key present and resolving to a dimension row; facts on the unknown member
+  counted (warning, not gating); rows = silver complaint rows at the versions absorbed;
+- lifecycle: rows = fact rows; aggregates: their counts add up to the fact rows; the mart: one row per
+  customer and a score within 0–100.
+
+Cross-table conditions (a key resolves, a sum reconciles) are computed on a prepared frame (the fact
+joined to its dimensions) or passed as the expected value, so GX sees one frame per suite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from coretelecoms.gold import refresh as R
+from coretelecoms.gold.complaints import SOURCES
+from coretelecoms.gold.incremental import watermark
+from coretelecoms.gold.keys import HIGH_TIME, LOW_TIME, UNKNOWN_KEY, ts_literal
+from coretelecoms.gold.marts import TIERS
+from coretelecoms.lake import DeltaEngine
+
+
+@dataclass
+class GoldSuite:
+    suite: object  # coretelecoms.quality.gx.Suite
+    frame: DataFrame
+
+
+def _gx():
+    import great_expectations.expectations as gxe
+
+    from coretelecoms.quality import gx
+
+    return gx, gxe
+
+
+def _meta(name: str, gate: bool, note: str) -> dict:
+    return {"rule": name, "action": "fail" if gate else "warn", "gate": gate, "sql": note}
+
+
+def _check(
+    name: str, expectation_cls, *, gate: bool = True, note: str = "", needs=(), derived=None, **kwargs
+):
+    gx, _ = _gx()
+    severity = "critical" if gate else "warning"
+    exp = expectation_cls(meta=_meta(name, gate, note), severity=severity, notes=note or name, **kwargs)
+    return gx.Check(name, "fail" if gate else "warn", gate, exp, tuple(needs), dict(derived or {}))
+
+
+def _always_true(name: str, expr: Column, note: str, gate: bool = True):
+    """A derived boolean column that must be TRUE on every row."""
+    _, gxe = _gx()
+    column = f"_rule__{name}"
+    return _check(
+        name,
+        gxe.ExpectColumnValuesToBeInSet,
+        gate=gate,
+        note=note,
+        derived={column: F.coalesce(expr, F.lit(False))},
+        column=column,
+        value_set=[True],
+    )
+
+
+def _contains_unknown(key: str):
+    _, gxe = _gx()
+    return _check(
+        f"{key}_has_unknown_member",
+        gxe.ExpectColumnDistinctValuesToContainSet,
+        note=f"the unknown member {key} = -1 exists",
+        needs=(key,),
+        column=key,
+        value_set=[UNKNOWN_KEY],
+    )
+
+
+def _sum_is(column: str, value: int, note: str):
+    _, gxe = _gx()
+    return _check(
+        f"sum_of_{column}_reconciles",
+        gxe.ExpectColumnSumToBeBetween,
+        note=note,
+        needs=(column,),
+        column=column,
+        min_value=value,
+        max_value=value,
+    )
+
+
+def _suite(table: str, checks: list, frame: DataFrame) -> GoldSuite:
+    gx, _ = _gx()
+    return GoldSuite(gx.Suite(f"{table}.table", table, "table", checks), frame)
+
+
+SCD2_KEYS = {R.DIM_CUSTOMER: ("customer_sk", "customer_id"), R.DIM_AGENT: ("agent_sk", "agent_id")}
+STATIC_KEYS = {R.DIM_DATE: "date_key", R.DIM_CHANNEL: "channel_key", R.DIM_COMPLAINT_CATEGORY: "category_key"}
+
+
+def scd2_flags(key: str) -> tuple[Column, Column]:
+    """(one current version for the row's member, the row's range tiles time with its neighbours)."""
+    member = Window.partitionBy(key)
+    ordered = member.orderBy("valid_from")
+    one_current = F.sum(F.col("is_current").cast("int")).over(member) == 1
+    prev, nxt = F.lag("valid_from").over(ordered), F.lead("valid_from").over(ordered)
+    tiles = (
+        (F.col("valid_from") < F.col("valid_to"))
+        & F.when(prev.isNull(), F.col("valid_from") == ts_literal(LOW_TIME)).otherwise(F.lit(True))
+        & F.when(nxt.isNull(), F.col("valid_to") == ts_literal(HIGH_TIME)).otherwise(F.col("valid_to") == nxt)
+    )
+    return one_current, tiles
+
+
+def dimension_suite(lake: DeltaEngine, table: str) -> GoldSuite:
+    gx, _ = _gx()
+    df = lake.read(table)
+    if table in SCD2_KEYS:
+        sk, natural = SCD2_KEYS[table]
+        one_current, tiles = scd2_flags(natural)
+        checks = [
+            *gx.key_checks([sk]),
+            _contains_unknown(sk),
+            _always_true(
+                "one_current_version_per_key", one_current, f"exactly one is_current row per {natural}"
+            ),
+            _always_true(
+                "versions_tile_time", tiles, "valid_from/valid_to: no gap, no overlap, 1900 to 9999"
+            ),
+        ]
+    else:
+        sk = STATIC_KEYS[table]
+        checks = [*gx.key_checks([sk]), _contains_unknown(sk)]
+    return _suite(table, checks, df)
+
+
+FACT_REFERENCES = (
+    ("customer_sk", R.DIM_CUSTOMER, "customer_sk"),
+    ("agent_sk", R.DIM_AGENT, "agent_sk"),
+    ("channel_key", R.DIM_CHANNEL, "channel_key"),
+    ("category_key", R.DIM_COMPLAINT_CATEGORY, "category_key"),
+    ("request_date_key", R.DIM_DATE, "date_key"),
+    ("resolution_date_key", R.DIM_DATE, "date_key"),
+)
+
+
+def silver_rows(lake: DeltaEngine) -> tuple[int, str]:
+    """Silver complaint rows at the versions the fact absorbed, and a note saying which."""
+    total, parts = 0, []
+    for source in SOURCES:
+        done = watermark(lake, R.FCT_COMPLAINT_TABLE, source.table)
+        if done is None or not lake.exists(source.table):
+            continue
+        n = lake.read(source.table, done).count()
+        total += n
+        parts.append(f"{source.table} v{done}: {n}")
+    return total, "; ".join(parts)
+
+
+def fact_suite(lake: DeltaEngine) -> GoldSuite:
+    gx, gxe = _gx()
+    table = R.FCT_COMPLAINT_TABLE
+    frame = lake.read(table).select("complaint_sk", *[c for c, _, _ in FACT_REFERENCES])
+    checks = [*gx.key_checks(["complaint_sk"])]
+    for i, (column, dim, key) in enumerate(FACT_REFERENCES):
+        if not lake.exists(dim):
+            continue
+        keys = lake.read(dim).select(F.col(key).alias(f"_ref{i}")).distinct()
+        frame = frame.join(
+            keys if dim == R.DIM_CUSTOMER else F.broadcast(keys), F.col(column) == F.col(f"_ref{i}"), "left"
+        )
+        checks += [
+            _check(
+                f"{column}_not_null",
+                gxe.ExpectColumnValuesToNotBeNull,
+                needs=(column,),
+                column=column,
+                note="never NULL: unknown references point at the unknown member -1",
+            ),
+            _always_true(
+                f"{column}_resolves", F.col(f"_ref{i}").isNotNull(), f"{column} exists in {dim}.{key}"
+            ),
+            _check(
+                f"{column}_on_unknown_member",
+                gxe.ExpectColumnValuesToNotBeInSet,
+                gate=False,
+                needs=(column,),
+                column=column,
+                value_set=[UNKNOWN_KEY],
+                note="facts on the unknown member (counted, not failed)",
+            ),
+        ]
+    expected, note = silver_rows(lake)
+    checks.append(gx.row_count_check("fact_rows_equal_silver_rows", expected, note))
+    return _suite(table, checks, frame)
+
+
+def lifecycle_suite(lake: DeltaEngine) -> GoldSuite:
+    gx, _ = _gx()
+    facts = lake.read(R.FCT_COMPLAINT_TABLE).count()
+    checks = [
+        *gx.key_checks(["complaint_sk"]),
+        gx.row_count_check("rows_equal_fact_rows", facts, "one row per fact"),
+    ]
+    return _suite(R.LIFECYCLE, checks, lake.read(R.LIFECYCLE))
+
+
+def aggregate_suite(lake: DeltaEngine, table: str) -> GoldSuite:
+    gx, _ = _gx()
+    keys, measure = {
+        R.AGG_DAILY: (["date_key", "channel_key", "category_key"], "complaints"),
+        R.AGG_AGENT: (["agent_sk", "month_key"], "handled"),
+    }[table]
+    facts = lake.read(R.FCT_COMPLAINT_TABLE).count()
+    checks = [*gx.key_checks(keys), _sum_is(measure, facts, "adds up to the fact rows")]
+    return _suite(table, checks, lake.read(table))
+
+
+def mart_suite(lake: DeltaEngine) -> GoldSuite:
+    gx, gxe = _gx()
+    checks = [
+        *gx.key_checks(["customer_id"]),
+        _check(
+            "risk_score_0_to_100",
+            gxe.ExpectColumnValuesToBeBetween,
+            needs=("risk_score",),
+            column="risk_score",
+            min_value=0,
+            max_value=100,
+            note="score within 0-100",
+        ),
+        _check(
+            "risk_tier_known",
+            gxe.ExpectColumnValuesToBeInSet,
+            needs=("risk_tier",),
+            column="risk_tier",
+            value_set=[name for _, name in TIERS],
+            note="low | medium | high | critical",
+        ),
+    ]
+    return _suite(R.MART_RISK, checks, lake.read(R.MART_RISK))
+
+
+def suite_for(lake: DeltaEngine, table: str) -> GoldSuite:
+    if table in SCD2_KEYS or table in STATIC_KEYS:
+        return dimension_suite(lake, table)
+    if table == R.FCT_COMPLAINT_TABLE:
+        return fact_suite(lake)
+    if table == R.LIFECYCLE:
+        return lifecycle_suite(lake)
+    if table in (R.AGG_DAILY, R.AGG_AGENT):
+        return aggregate_suite(lake, table)
+    if table == R.MART_RISK:
+        return mart_suite(lake)
+    raise ValueError(f"no quality suite for {table}")
+
+
+def validate(gate, lake: DeltaEngine, tables, run_name: str) -> list:
+    """Validate the suites of `tables` (those that exist) with `gate` (a QualityGate); SuiteResults."""
+    results = []
+    for table in tables:
+        if not lake.exists(table):
+            continue
+        s = suite_for(lake, table)
+        results.append(gate.validate(s.suite, s.frame, run_name))
+    return results
+
+
+def summary(result) -> dict:
+    """A SuiteResult as ledger details: every expectation's outcome and failing row count."""
+    return {
+        "suite": result.suite,
+        "passed": not result.gating_failures,
+        "success": result.success,
+        "seconds": round(result.seconds, 2),
+        "expectations": {
+            r.name: {"success": r.success, "failed": r.rows_failed, **({"gate": False} if not r.gate else {})}
+            for r in result.results
+        },
+    }

@@ -1,0 +1,632 @@
+"""One refresh step per gold table: read what changed upstream, rewrite only what it affects.
+
+Every step decides between three modes:
+- "up to date": no input has a version the table has not absorbed (and the as-of date did not move);
+  nothing is read or written;
+- "full": the table has no watermark for an input yet, or the run is a rebuild; the table is recomputed
+  from the input's snapshot (an SCD2 dimension from the input's whole change feed, its history);
+- "incremental": the input's change feed since the watermark says which keys, dates or months to redo.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from coretelecoms.context import RunContext
+from coretelecoms.gold import aggregates, dim_agent, dim_customer, dim_date, marts
+from coretelecoms.gold.complaints import SOURCES, conform_complaints
+from coretelecoms.gold.dim_channel import build_dim_channel
+from coretelecoms.gold.dim_complaint_category import build_dim_complaint_category
+from coretelecoms.gold.fct_complaint import build_facts, point_in_time
+from coretelecoms.gold.fct_complaint_lifecycle import age_open, build_lifecycle
+from coretelecoms.gold.incremental import (
+    MAX_IN_LIST,
+    Written,
+    app_id,
+    ensure_watermark,
+    in_list,
+    replace_members,
+    small_distinct,
+    txn_for,
+    upsert,
+    watermark,
+    with_hash,
+    written_rows,
+)
+from coretelecoms.gold.keys import UNKNOWN_KEY, surrogate_key
+from coretelecoms.gold.scd2 import changed_states, latest_change, version_points
+from coretelecoms.gold.schema import FCT_COMPLAINT, FCT_COMPLAINT_LIFECYCLE, conform, with_audit
+from coretelecoms.lake import Txn
+
+DIM_CUSTOMER = "gold.dim_customer"
+DIM_AGENT = "gold.dim_agent"
+DIM_DATE = "gold.dim_date"
+DIM_CHANNEL = "gold.dim_channel"
+DIM_COMPLAINT_CATEGORY = "gold.dim_complaint_category"
+FCT_COMPLAINT_TABLE = "gold.fct_complaint"
+LIFECYCLE = "gold.fct_complaint_lifecycle"
+AGG_DAILY = "gold.agg_daily_complaints"
+AGG_AGENT = "gold.agg_agent_performance"
+MART_RISK = "gold.mart_customer_risk"
+TABLES = (
+    DIM_CHANNEL,
+    DIM_COMPLAINT_CATEGORY,
+    DIM_CUSTOMER,
+    DIM_AGENT,
+    FCT_COMPLAINT_TABLE,
+    DIM_DATE,
+    LIFECYCLE,
+    AGG_DAILY,
+    AGG_AGENT,
+    MART_RISK,
+)
+SILVER_CUSTOMERS = "silver.customers"
+SILVER_AGENTS = "silver.agents"
+STATUS_HISTORY = "silver.complaint_status_history"
+# Bump when the static members of dim_channel / dim_complaint_category change in code.
+STATIC_MEMBERS_VERSION = 1
+FEED_COLUMNS = ["complaint_sk", "channel", "request_date_key", "_change_type", "_commit_version"]
+
+
+@dataclass
+class Step:
+    """The outcome of one table's refresh, turned into its ledger entry."""
+
+    table: str
+    mode: str = "up to date"
+    written: Written = field(default_factory=Written)
+    rows_in: int = 0
+    inputs: dict = field(default_factory=dict)
+    details: dict = field(default_factory=dict)
+    skipped_reason: str | None = None
+
+    def describe(self) -> dict:
+        out = {"mode": self.mode, "inputs": self.inputs, "commits": self.written.commits}
+        if self.written.deleted:
+            out["deleted"] = self.written.deleted
+        return out | self.written.details | self.details
+
+
+class GoldRun:
+    """The state one `run_gold` call shares between steps: context, dates, pinned versions, the fact feed."""
+
+    def __init__(self, ctx: RunContext, run_date: date, rebuild: bool) -> None:
+        self.ctx = ctx
+        self.lake = ctx.lake
+        self.spark = ctx.spark
+        self.run_date = run_date
+        self.rebuild = rebuild
+        self.now = datetime.now(UTC).replace(tzinfo=None)
+        self.fact_feed: DataFrame | None = None
+        self.fact_feed_from: int | None = None
+
+    def audit(self, df: DataFrame) -> DataFrame:
+        return with_audit(df, self.ctx.run_id, self.now)
+
+    def stamped(self, df: DataFrame) -> DataFrame:
+        return self.audit(with_hash(df))
+
+    def wm(self, target: str, source: str) -> int | None:
+        """The watermark to work from: none at all in a rebuild."""
+        return None if self.rebuild else watermark(self.lake, target, source)
+
+    def as_of(self, table: str) -> tuple[date, date | None]:
+        """(as-of date for this run, as-of date stored in the table). The as-of date never moves back."""
+        stored = None
+        if not self.rebuild and self.lake.exists(table):
+            stored = self.lake.read(table).agg(F.max("as_of_date")).first()[0]
+        return (max(self.run_date, stored) if stored else self.run_date), stored
+
+
+def change_feed(lake, table: str, since: int, until: int) -> DataFrame:
+    """The change feed between two versions (inclusive); empty, with the feed's columns, when since > until."""
+    if since <= until:
+        return lake.changes(table, since, until)
+    schema = lake.read(table, until).schema
+    cdf = [("_change_type", "string"), ("_commit_version", "long"), ("_commit_timestamp", "timestamp")]
+    empty = lake.spark.createDataFrame([], schema)
+    return empty.select("*", *[F.lit(None).cast(t).alias(n) for n, t in cdf])
+
+
+# ------------------------------------------------------------------ static dimensions
+
+
+def refresh_static(run: GoldRun, table: str, build: Callable) -> Step:
+    step = Step(table, inputs={"members": STATIC_MEMBERS_VERSION})
+    source = "members"
+    done = run.wm(table, source)
+    if done is not None and done >= STATIC_MEMBERS_VERSION:
+        return step
+    step.mode = "full"
+    result = run.lake.overwrite(
+        table, run.stamped(build(run.spark)), txn=txn_for(run.lake, table, source, STATIC_MEMBERS_VERSION)
+    )
+    step.written.add(result, inserted=written_rows(result))
+    step.written.commits += ensure_watermark(run.lake, table, source, STATIC_MEMBERS_VERSION)
+    return step
+
+
+# ------------------------------------------------------------------ SCD2 dimensions
+
+
+@dataclass(frozen=True)
+class Scd2Dimension:
+    table: str
+    source: str
+    key: str
+    sk: str
+    carried: list[str]
+    points: Callable[[DataFrame], DataFrame]
+    build: Callable[[DataFrame], DataFrame]
+    unknown: Callable
+
+
+CUSTOMERS = Scd2Dimension(
+    DIM_CUSTOMER,
+    SILVER_CUSTOMERS,
+    dim_customer.KEY,
+    dim_customer.SK,
+    dim_customer.CARRIED,
+    dim_customer.customer_points,
+    dim_customer.build_dim_customer,
+    dim_customer.unknown_customer,
+)
+AGENTS = Scd2Dimension(
+    DIM_AGENT,
+    SILVER_AGENTS,
+    dim_agent.KEY,
+    dim_agent.SK,
+    dim_agent.CARRIED,
+    dim_agent.agent_points,
+    dim_agent.build_dim_agent,
+    dim_agent.unknown_agent,
+)
+
+
+def refresh_scd2(run: GoldRun, dim: Scd2Dimension) -> Step:
+    lake = run.lake
+    step = Step(dim.table)
+    current = lake.version(dim.source)
+    if current is None:
+        step.skipped_reason = f"{dim.source} does not exist yet"
+        return step
+    done = run.wm(dim.table, dim.source)
+    step.inputs = {dim.source: [None if done is None else done + 1, current]}
+    if done is not None and done >= current:
+        return step
+    full = done is None
+    step.mode = "full" if full else "incremental"
+    # A full build needs every state each member took (its history), which is the change feed from the
+    # first version. The first version of a table holds inserts only, so it is read as a snapshot (a plain
+    # Parquet scan) and only the later versions through the change feed, which is the same rows, cheaper.
+    since = 1 if full else done + 1
+    feed = change_feed(lake, dim.source, since, current).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        step.rows_in = feed.filter(F.col("_change_type") != "update_preimage").count()
+        gone = latest_change(feed, [dim.key]).filter(F.col("_change_type") == "delete").select(dim.key)
+        states = changed_states(feed)
+        if full:
+            first = lake.read(dim.source, 0).withColumn("_order", F.lit(0).cast("long"))
+            points = dim.points(first).unionByName(dim.points(states)).join(gone, dim.key, "left_anti")
+            members = dim.build(points).unionByName(dim.unknown(run.spark))
+            txn = txn_for(lake, dim.table, dim.source, current)
+            result = lake.overwrite(dim.table, run.stamped(members), txn=txn)
+            step.written.add(result, inserted=written_rows(result))
+        else:
+            keys = small_distinct(feed, dim.key)
+            if keys != []:
+                affected = feed.select(dim.key).distinct()
+                existing = lake.read(dim.table).join(affected, dim.key, "left_semi")
+                points = version_points(existing, dim.key, dim.carried).unionByName(dim.points(states))
+                points = points.join(gone, dim.key, "left_anti")
+                versions = dim.build(points)
+                step.written = replace_members(
+                    lake,
+                    dim.table,
+                    run.stamped(versions),
+                    affected,
+                    keys,
+                    key=dim.key,
+                    txn=Txn(app_id(dim.table, dim.source), current),
+                )
+        step.written.commits += ensure_watermark(lake, dim.table, dim.source, current)
+    finally:
+        feed.unpersist()
+    return step
+
+
+# ------------------------------------------------------------------ the complaint fact
+
+
+def refresh_fact(run: GoldRun) -> Step:
+    lake, table = run.lake, FCT_COMPLAINT_TABLE
+    step = Step(table)
+    versions = {name: lake.version(name) for name in (DIM_CUSTOMER, DIM_AGENT)}
+    if None in versions.values():
+        step.skipped_reason = "the customer and agent dimensions are not built yet"
+        return step
+    customers = lake.read(DIM_CUSTOMER, versions[DIM_CUSTOMER])
+    agents = lake.read(DIM_AGENT, versions[DIM_AGENT])
+    references = (
+        (DIM_CUSTOMER, customers, "customer_id", "customer_sk", False),
+        (DIM_AGENT, agents, "agent_id", "agent_sk", True),
+    )
+    # Repoint first, so a fact that moves off the unknown member is counted even when its complaint
+    # also changed today (the upsert below would otherwise fix it silently).
+    late = {}
+    if lake.exists(table) and not run.rebuild:
+        for name, dim_df, natural, sk, small in references:
+            late[natural] = repoint_members(run, step, name, versions[name], dim_df, natural, sk, small)
+    missing, pending = [], []
+    for source in SOURCES:
+        current = lake.version(source.table)
+        if current is None:
+            missing.append(source.table)
+            continue
+        done = run.wm(table, source.table)
+        step.inputs[source.table] = [None if done is None else done + 1, current]
+        if done is not None and done >= current:
+            continue
+        if done is None:
+            step.mode = "full"
+            snapshot = conform_complaints(lake.read(source.table, current), source.channel)
+            rows = build_facts(snapshot, customers, agents)
+            result = lake.overwrite(
+                table,
+                run.stamped(rows),
+                predicate=f"channel = '{source.channel}'",
+                partition_by=["channel"],
+                txn=txn_for(lake, table, source.table, current),
+            )
+            step.written.add(result, inserted=written_rows(result))
+            step.written.commits += ensure_watermark(lake, table, source.table, current)
+        else:
+            pending.append((source, done, current))
+    if pending:
+        step.mode = "incremental" if step.mode != "full" else step.mode
+        upsert_channels(run, step, pending, customers, agents)
+    if missing:
+        step.details["missing_inputs"] = missing
+    if not lake.exists(table):
+        step.skipped_reason = "no silver complaint table exists yet"
+        return step
+    # Facts written above were built against these very dimension versions.
+    for name, _, natural, _, _ in references:
+        step.inputs.setdefault(name, [None, versions[name]])
+        step.written.commits += ensure_watermark(lake, table, name, versions[name])
+        late.setdefault(natural, 0)
+    step.details["late_arriving_repointed"] = late
+    if step.written.commits:
+        unknown = lake.read(table).agg(
+            *[
+                F.sum(F.when(F.col(sk) == UNKNOWN_KEY, 1).otherwise(0)).alias(sk)
+                for sk in ("customer_sk", "agent_sk")
+            ]
+        )
+        step.details["facts_on_unknown_member"] = {
+            k: int(v or 0) for k, v in unknown.first().asDict().items()
+        }
+    return step
+
+
+def upsert_channels(run: GoldRun, step: Step, pending: list, customers: DataFrame, agents: DataFrame) -> None:
+    """The changed complaints of every channel are built into facts in one pass (one point-in-time join
+    against the customer dimension), then upserted channel by channel, each with its own watermark."""
+    lake, table = run.lake, FCT_COMPLAINT_TABLE
+    is_delete = F.col("_change_type") == "delete"
+    latest, gone = {}, {}
+    for source, done, current in pending:
+        feed = latest_change(lake.changes(source.table, done + 1, current), [source.id_column])
+        latest[source.channel] = feed.persist(StorageLevel.MEMORY_AND_DISK)
+        counts = (
+            latest[source.channel].agg(F.count(F.lit(1)), F.sum(F.when(is_delete, 1).otherwise(0))).first()
+        )
+        step.rows_in += int(counts[0])
+        gone[source.channel] = []
+        if counts[1]:
+            deleted = latest[source.channel].filter(is_delete)
+            sk = surrogate_key(F.lit(source.channel), F.col(source.id_column))
+            gone[source.channel] = [r[0] for r in deleted.select(sk).collect()]
+    try:
+        changed = [conform_complaints(latest[s.channel].filter(~is_delete), s.channel) for s, _, _ in pending]
+        union = changed[0]
+        for more in changed[1:]:
+            union = union.unionByName(more)
+        facts = build_facts(union, customers, agents).persist(StorageLevel.MEMORY_AND_DISK)
+        for source, _, current in pending:
+            channel = F.col("channel") == source.channel
+            written = upsert(
+                lake,
+                table,
+                facts.filter(channel),
+                keys=["channel", "complaint_sk"],
+                txn=Txn(app_id(table, source.table), current),
+                deleted=gone[source.channel],
+                delete_key="complaint_sk",
+                partition_by=["channel"],
+                audit=run.audit,
+                scope=channel,
+            )
+            step.written.inserted += written.inserted
+            step.written.updated += written.updated
+            step.written.deleted += written.deleted
+            step.written.commits += written.commits
+            step.written.commits += ensure_watermark(lake, table, source.table, current)
+        facts.unpersist()
+    finally:
+        for df in latest.values():
+            df.unpersist()
+
+
+def repoint_members(
+    run: GoldRun,
+    step: Step,
+    dim_table: str,
+    dim_version: int,
+    dim_df: DataFrame,
+    natural: str,
+    sk: str,
+    small: bool,
+) -> int:
+    """Point facts at the versions valid now for members whose history changed; returns how many facts
+    moved off the unknown member (late-arriving members)."""
+    lake, table = run.lake, FCT_COMPLAINT_TABLE
+    done = run.wm(table, dim_table)
+    step.inputs[dim_table] = [None if done is None else done + 1, dim_version]
+    if done is not None and done >= dim_version:
+        return 0
+    # No watermark on an existing fact (a crash before the first one was recorded): check every fact.
+    facts = lake.read(table)
+    if done is not None:
+        affected = lake.changes(dim_table, done + 1, dim_version).select(natural).distinct()
+        facts = facts.join(affected, natural, "left_semi")
+    contract = [f.name for f in FCT_COMPLAINT.fields]
+    moved = (
+        point_in_time(
+            facts.select(*contract).withColumnRenamed(sk, "_old_sk"), dim_df, natural, sk, broadcast=small
+        )
+        .filter(F.col("_old_sk") != F.col(sk))
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    try:
+        counts = moved.agg(
+            F.count(F.lit(1)).alias("moved"),
+            F.sum(F.when(F.col("_old_sk") == UNKNOWN_KEY, 1).otherwise(0)).alias("late"),
+        ).first()
+        n_moved, n_late = int(counts["moved"]), int(counts["late"] or 0)
+        if n_moved:
+            rows = run.stamped(conform(moved, FCT_COMPLAINT))
+            txn = Txn(app_id(table, dim_table), dim_version)
+            result = lake.merge(table, rows, keys=["channel", "complaint_sk"], insert=False, txn=txn)
+            step.written.add(result, updated=n_moved)
+        step.written.commits += ensure_watermark(lake, table, dim_table, dim_version)
+    finally:
+        moved.unpersist()
+    return n_late
+
+
+# ------------------------------------------------------------------ calendar
+
+
+def refresh_dim_date(run: GoldRun) -> Step:
+    """Stateless: the calendar grows to whole years covering every fact date; it never shrinks."""
+    lake, table = run.lake, DIM_DATE
+    step = Step(table)
+    if not lake.exists(FCT_COMPLAINT_TABLE):
+        step.skipped_reason = "gold.fct_complaint does not exist yet"
+        return step
+    span = dim_date.year_span(lake.read(FCT_COMPLAINT_TABLE)).first()
+    first, last = span["first_year"] or run.run_date.year, span["last_year"] or run.run_date.year
+    step.inputs = {"years": [first, last]}
+    if lake.exists(table) and not run.rebuild:
+        have = lake.read(table).agg(F.min("year").alias("a"), F.max("year").alias("b")).first()
+        if have["a"] is not None and have["a"] <= first and have["b"] >= last:
+            return step
+        if have["a"] is not None:
+            first, last = min(first, have["a"]), max(last, have["b"])
+    step.mode = "full"
+    result = lake.overwrite(table, run.stamped(dim_date.build_dim_date(run.spark, first, last)))
+    step.written.add(result, inserted=written_rows(result))
+    return step
+
+
+# ------------------------------------------------------------------ consumers of the fact's change feed
+
+
+def fact_changes(run: GoldRun, since: int, until: int) -> DataFrame:
+    """The fact's change feed from `since`, read once per run and shared by the steps that need it."""
+    if run.fact_feed is None or run.fact_feed_from is None or run.fact_feed_from > since:
+        if run.fact_feed is not None:
+            run.fact_feed.unpersist()
+        feed = run.lake.changes(FCT_COMPLAINT_TABLE, since, until).select(*FEED_COLUMNS)
+        run.fact_feed = feed.persist(StorageLevel.MEMORY_AND_DISK)
+        run.fact_feed_from = since
+    return run.fact_feed.filter(F.col("_commit_version").between(since, until))
+
+
+def refresh_lifecycle(run: GoldRun) -> Step:
+    lake, table = run.lake, LIFECYCLE
+    step = Step(table)
+    current = lake.version(FCT_COMPLAINT_TABLE)
+    if current is None:
+        step.skipped_reason = "gold.fct_complaint does not exist yet"
+        return step
+    done = run.wm(table, FCT_COMPLAINT_TABLE)
+    as_of, stored_as_of = run.as_of(table)
+    step.inputs = {FCT_COMPLAINT_TABLE: [None if done is None else done + 1, current], "as_of": str(as_of)}
+    moved_on = stored_as_of is not None and stored_as_of < as_of
+    if done is not None and done >= current and not moved_on:
+        return step
+    facts = lake.read(FCT_COMPLAINT_TABLE, current).select(*[f.name for f in FCT_COMPLAINT.fields])
+    history = status_history(run)
+    if done is None:
+        step.mode = "full"
+        rows = build_lifecycle(facts, history, as_of)
+        txn = txn_for(lake, table, FCT_COMPLAINT_TABLE, current)
+        result = lake.overwrite(table, run.stamped(rows), partition_by=["is_open"], txn=txn)
+        step.written.add(result, inserted=written_rows(result))
+        step.written.commits += ensure_watermark(lake, table, FCT_COMPLAINT_TABLE, current)
+        return step
+    step.mode = "incremental"
+    affected = (
+        fact_changes(run, done + 1, current).select("complaint_sk").distinct()
+        if done < current
+        else run.spark.createDataFrame([], "complaint_sk long")
+    ).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        step.rows_in = affected.count()
+        if not step.rows_in and not moved_on:
+            step.written.commits += ensure_watermark(lake, table, FCT_COMPLAINT_TABLE, current)
+            return step
+        history_sk = surrogate_key("channel", "complaint_id")
+        changed_history = (
+            history.withColumn("complaint_sk", history_sk)
+            .join(affected, "complaint_sk", "left_semi")
+            .drop("complaint_sk")
+        )
+        rebuilt = build_lifecycle(
+            facts.join(affected, "complaint_sk", "left_semi"), changed_history, as_of
+        ).persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            write_lifecycle(run, step, rebuilt, affected, as_of, current)
+        finally:
+            rebuilt.unpersist()
+    finally:
+        affected.unpersist()
+    return step
+
+
+def status_history(run: GoldRun) -> DataFrame:
+    if run.lake.exists(STATUS_HISTORY):
+        return run.lake.read(STATUS_HISTORY).select(
+            "complaint_id", "channel", "old_status", "new_status", "drop_date"
+        )
+    return run.spark.createDataFrame(
+        [], "complaint_id string, channel string, old_status string, new_status string, drop_date date"
+    )
+
+
+def write_lifecycle(
+    run: GoldRun, step: Step, rebuilt: DataFrame, affected: DataFrame, as_of: date, current: int
+):
+    """Open rows age every day: rewrite the open partition (unchanged open complaints aged, changed ones
+    recomputed) in one commit, then upsert the closed complaints that changed with the watermark.
+
+    The open rewrite comes first so that, in the change feed, a complaint that closes is deleted from the
+    open partition before it is inserted in the closed one (the publisher keeps the last change per key).
+    """
+    lake, table = run.lake, LIFECYCLE
+    contract = [f.name for f in FCT_COMPLAINT_LIFECYCLE.fields]
+    stored = lake.read(table)
+    still_open = stored.filter(F.col("is_open")).join(affected, "complaint_sk", "left_anti").select(*contract)
+    open_rows = age_open(still_open, as_of).unionByName(rebuilt.filter(F.col("is_open")))
+    closed = rebuilt.filter(~F.col("is_open"))
+    # Closed rows of affected complaints that are no longer closed (reopened, or deleted upstream).
+    leaving = (
+        stored.filter(~F.col("is_open"))
+        .join(affected, "complaint_sk", "left_semi")
+        .join(closed.select("complaint_sk"), "complaint_sk", "left_anti")
+    )
+    leaving_keys = small_distinct(leaving, "complaint_sk")
+    txn = Txn(app_id(table, FCT_COMPLAINT_TABLE), current)
+    if leaving_keys is None:
+        kept_closed = (
+            stored.filter(~F.col("is_open")).join(affected, "complaint_sk", "left_anti").select(*contract)
+        )
+        everything = open_rows.unionByName(closed).unionByName(kept_closed)
+        result = lake.overwrite(table, run.stamped(everything), txn=txn)
+        step.written.add(result, inserted=written_rows(result))
+        step.details["rewritten"] = f"all rows (more than {MAX_IN_LIST} complaints reopened)"
+        return
+    predicate = "is_open = true" + (f" OR {in_list('complaint_sk', leaving_keys)}" if leaving_keys else "")
+    result = lake.overwrite(table, run.stamped(open_rows), predicate=predicate)
+    step.written.add(result, updated=written_rows(result))
+    written = upsert(lake, table, closed, keys=["complaint_sk"], txn=txn, audit=run.audit)
+    step.written.inserted += written.inserted
+    step.written.updated += written.updated
+    step.written.commits += written.commits
+    step.written.commits += ensure_watermark(lake, table, FCT_COMPLAINT_TABLE, current)
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    table: str
+    column: str  # the aggregate's partition-like key, recomputed as a whole
+    key_of_fact: Callable[[], object]  # the same key computed on a fact row
+    build: Callable[[DataFrame], DataFrame]
+
+
+DAILY = Aggregate(AGG_DAILY, "date_key", lambda: F.col("request_date_key"), aggregates.daily_complaints)
+AGENT_MONTHS = Aggregate(AGG_AGENT, "month_key", aggregates.month_key, aggregates.agent_performance)
+
+
+def refresh_aggregate(run: GoldRun, agg: Aggregate) -> Step:
+    """Recompute the aggregate for the event dates (or months) whose facts changed, and only those."""
+    lake = run.lake
+    step = Step(agg.table)
+    current = lake.version(FCT_COMPLAINT_TABLE)
+    if current is None:
+        step.skipped_reason = "gold.fct_complaint does not exist yet"
+        return step
+    done = run.wm(agg.table, FCT_COMPLAINT_TABLE)
+    step.inputs = {FCT_COMPLAINT_TABLE: [None if done is None else done + 1, current]}
+    if done is not None and done >= current:
+        return step
+    facts = lake.read(FCT_COMPLAINT_TABLE, current)
+    values = None
+    if done is not None:
+        touched = fact_changes(run, done + 1, current).select(agg.key_of_fact().alias("k"))
+        values = small_distinct(touched, "k", limit=5 * MAX_IN_LIST)
+    if values is None:
+        step.mode = "full"
+        rows = agg.build(facts)
+        result = lake.overwrite(
+            agg.table, run.audit(rows), txn=txn_for(lake, agg.table, FCT_COMPLAINT_TABLE, current)
+        )
+    elif values:
+        step.mode = "incremental"
+        step.details[f"{agg.column}s_recomputed"] = len(values)
+        rows = agg.build(facts.filter(agg.key_of_fact().isin(values)))
+        txn = Txn(app_id(agg.table, FCT_COMPLAINT_TABLE), current)
+        result = lake.overwrite(agg.table, run.audit(rows), predicate=in_list(agg.column, values), txn=txn)
+    else:
+        result = None
+    if result is not None:
+        step.written.add(result, inserted=written_rows(result))
+    step.written.commits += ensure_watermark(lake, agg.table, FCT_COMPLAINT_TABLE, current)
+    return step
+
+
+def refresh_mart(run: GoldRun) -> Step:
+    """Recomputed whole whenever the facts or the as-of date move: every window is relative to the run date."""
+    lake, table = run.lake, MART_RISK
+    step = Step(table)
+    current = lake.version(FCT_COMPLAINT_TABLE)
+    if current is None or not lake.exists(DIM_CUSTOMER):
+        step.skipped_reason = "gold.fct_complaint does not exist yet"
+        return step
+    done = run.wm(table, FCT_COMPLAINT_TABLE)
+    as_of, stored_as_of = run.as_of(table)
+    step.inputs = {FCT_COMPLAINT_TABLE: [None if done is None else done + 1, current], "as_of": str(as_of)}
+    if done is not None and done >= current and stored_as_of == as_of:
+        return step
+    step.mode = "full"
+    rows = marts.customer_risk(lake.read(FCT_COMPLAINT_TABLE, current), lake.read(DIM_CUSTOMER), as_of)
+    result = lake.overwrite(table, run.audit(rows), txn=txn_for(lake, table, FCT_COMPLAINT_TABLE, current))
+    step.written.add(result, inserted=written_rows(result))
+    step.written.commits += ensure_watermark(lake, table, FCT_COMPLAINT_TABLE, current)
+    return step
+
+
+def describe(step: Step) -> str:
+    return json.dumps(step.describe(), default=str, sort_keys=True)
+
+
+STATIC = ((DIM_CHANNEL, build_dim_channel), (DIM_COMPLAINT_CATEGORY, build_dim_complaint_category))

@@ -1,0 +1,138 @@
+"""What the three complaint channels share: conformed ids and domains, resolution figures, orphan flags,
+and the status history.
+
+A complaint references one customer and one agent. A reference silver does not know is not a reason to
+lose the complaint: it is kept with `customer_known` / `agent_known` = false (late members are resolved in
+gold), or quarantined when the table's rule file says `on_orphan: quarantine`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from coretelecoms.silver.conform import (
+    CATEGORIES,
+    RESOLVED,
+    STATUSES,
+    canonical,
+    hours_between,
+    ntz,
+    parse_drop_date,
+    parse_int,
+    parse_timestamp,
+    text,
+)
+from coretelecoms.silver.latest import EXISTS, ORDER, current, newer
+
+HISTORY_TABLE = "silver.complaint_status_history"
+HISTORY_COLUMNS = (
+    "complaint_id",
+    "channel",
+    "old_status",
+    "new_status",
+    "drop_date",
+    "_source_file",
+    "_source_record",
+    "_run_id",
+    "changed_at",
+)
+
+
+def with_complaint_columns(key: str, generation_date: str):
+    """`df.transform(with_complaint_columns("call_id", "call_logs_generation_date"))`.
+
+    The key keeps its case (complaint ids are opaque, mixed case); customer ids are lower-case UUIDs;
+    agent ids integers; category and status canonical; `drop_date` is the generation date."""
+
+    def transform(df: DataFrame) -> DataFrame:
+        return df.withColumns(
+            {
+                key: text(key),
+                "customer_id": F.lower(text("customer_id")),
+                "agent_id": parse_int("agent_id"),
+                "complaint_category": canonical("complaint_category", CATEGORIES),
+                "resolution_status": canonical("resolution_status", STATUSES),
+                "drop_date": parse_drop_date(generation_date),
+            }
+        )
+
+    return transform
+
+
+def with_request_times(df: DataFrame) -> DataFrame:
+    """Request and resolution dates parsed to TIMESTAMP_NTZ (an empty resolution date is NULL)."""
+    return df.withColumns(
+        {
+            "request_date": parse_timestamp("request_date"),
+            "resolution_date": parse_timestamp("resolution_date"),
+        }
+    )
+
+
+def with_resolution(requested: str, resolved: str):
+    """`resolved_at` = the resolution time only when Resolved; `resolution_hours` from request to it."""
+
+    def transform(df: DataFrame) -> DataFrame:
+        resolved_at = F.when(F.col("resolution_status") == RESOLVED, F.col(resolved))
+        return df.withColumns(
+            {"resolved_at": resolved_at, "resolution_hours": hours_between(requested, resolved_at)}
+        )
+
+    return transform
+
+
+def flag_known(customers: DataFrame, agents: DataFrame):
+    """`customer_known` / `agent_known`: does the reference exist among the given dimension keys?
+
+    `customers` has one column `customer_id`, `agents` one column `agent_id` (the dimension keys after
+    this run's updates)."""
+
+    def transform(df: DataFrame) -> DataFrame:
+        c = customers.select(F.col("customer_id").alias("_known_customer")).distinct()
+        a = agents.select(F.col("agent_id").alias("_known_agent")).distinct()
+        return (
+            df.join(c, df["customer_id"] == c["_known_customer"], "left")
+            .join(F.broadcast(a), df["agent_id"] == a["_known_agent"], "left")
+            .withColumns(
+                {
+                    "customer_known": F.col("_known_customer").isNotNull(),
+                    "agent_known": F.col("_known_agent").isNotNull(),
+                }
+            )
+            .drop("_known_customer", "_known_agent")
+        )
+
+    return transform
+
+
+def status_history(rows: DataFrame, key: str, channel: str, run_id: str, at: datetime) -> DataFrame:
+    """Status observations that are news to silver -> rows of `silver.complaint_status_history`.
+
+    `rows` are this batch's accepted rows, every version (before deduplication), each with the current
+    silver row of its key beside it (`latest.with_current(..., carry={"resolution_status": ...})`). Per
+    complaint, the rows newer than the silver row are taken in order; a row is recorded when its status
+    differs from the status before it (the silver row's, or the previous batch row's). A complaint silver
+    has never seen records its first status with `old_status` NULL, so the history holds every status
+    silver recorded, transitions included."""
+    t_status = current("resolution_status")
+    news = rows.filter(F.col(EXISTS).isNull() | F.expr(newer("", "_t")))
+    w = Window.partitionBy(key).orderBy(*[F.col(c) for c in ORDER])
+    first = F.row_number().over(w) == 1
+    previous = F.when(first, F.col(t_status)).otherwise(F.lag("resolution_status").over(w))
+    had_previous = F.when(first, F.col(EXISTS).isNotNull()).otherwise(F.lit(True))
+    seq = news.withColumns({"_old": previous, "_had_previous": had_previous})
+    changes = seq.filter(~F.col("_had_previous") | ~F.col("_old").eqNullSafe(F.col("resolution_status")))
+    return changes.select(
+        F.col(key).alias("complaint_id"),
+        F.lit(channel).alias("channel"),
+        F.when(F.col("_had_previous"), F.col("_old")).alias("old_status"),
+        F.col("resolution_status").alias("new_status"),
+        F.coalesce(F.col("drop_date"), F.col("_source_date")).alias("drop_date"),
+        F.col("_source_file"),
+        F.col("_source_record").cast("long").alias("_source_record"),
+        F.lit(run_id).alias("_run_id"),
+        ntz(at).alias("changed_at"),
+    )

@@ -1,0 +1,398 @@
+"""Incremental upsert of one silver table from its bronze table: exactly-once, crash-safe, in two phases.
+
+The watermark lives in the silver table itself: every write of `silver.<t>` carries the Delta application
+transaction `silver.<t><-bronze.<b>` at the bronze version it consumed, so `txn_version` says what was
+read, and the next run reads bronze's change feed from there (bronze is append-only: inserts only).
+Quarantine and status-history writes carry their own transactions at the same bronze version. When a run
+dies between those writes and the MERGE, the next run re-reads exactly the same bronze range (the side
+tables say how far it went), its side writes are skipped as already committed, and the MERGE completes.
+
+`plan_table` does everything that can fail on data (cleaning, rules, dedupe, comparison with silver)
+without writing; `commit` writes. The layer plans every table, validates, and only then commits.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from coretelecoms.context import RunContext
+from coretelecoms.lake import Txn
+from coretelecoms.quality.quarantine import quarantine_rows, raw_json, with_raw
+from coretelecoms.quality.row_rules import (
+    BROKEN,
+    FATE,
+    KEEP,
+    QUARANTINE,
+    QualityFailure,
+    RuleOutcome,
+    apply_rules,
+    fail_messages,
+    summarize,
+)
+from coretelecoms.quality.rules import Rule, RuleSet
+from coretelecoms.silver.complaints import HISTORY_TABLE, flag_known, status_history
+from coretelecoms.silver.conform import ntz
+from coretelecoms.silver.latest import (
+    ACTION,
+    INSERT,
+    RANK,
+    UNCHANGED,
+    UPDATE,
+    current_state,
+    distinct,
+    newer,
+    rank_latest,
+    with_action,
+    with_current,
+)
+from coretelecoms.silver.tables import LINEAGE, QUARANTINE_TABLE, SilverTable
+
+CHUNK_ROWS = 500_000  # rows per write slice (see `commit`)
+ALREADY = "already committed by an earlier run"
+
+
+class ReconciliationError(RuntimeError):
+    """Rows in != rows upserted + unchanged + quarantined + dropped: a bug, never a data problem."""
+
+
+def app_id(target: str, bronze: str) -> str:
+    return f"{target}<-{bronze}"
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """Bronze versions: consumed by silver so far, and the last one this run reads (both inclusive)."""
+
+    consumed: int | None
+    end: int | None
+    latest: int | None
+
+    @property
+    def bronze_missing(self) -> bool:
+        return self.latest is None
+
+    @property
+    def has_news(self) -> bool:
+        return self.end is not None and (self.consumed is None or self.end > self.consumed)
+
+    def describe(self) -> dict:
+        start = 0 if self.consumed is None else self.consumed + 1
+        return {
+            "consumed_before": self.consumed,
+            "read_from": start,
+            "read_to": self.end,
+            "bronze_latest": self.latest,
+        }
+
+
+def watermark(lake, spec: SilverTable) -> Watermark:
+    latest = lake.version(spec.bronze)
+    if latest is None:
+        return Watermark(None, None, None)
+    consumed = (
+        lake.txn_version(spec.table, app_id(spec.table, spec.bronze)) if lake.exists(spec.table) else None
+    )
+    # A side table ahead of the main table means a run stopped half-way: redo exactly that range.
+    ahead = []
+    for side in (QUARANTINE_TABLE, HISTORY_TABLE):
+        if lake.exists(side):
+            v = lake.txn_version(side, app_id(side, spec.bronze))
+            if v is not None and (consumed is None or v > consumed):
+                ahead.append(v)
+    return Watermark(consumed, min(ahead) if ahead else latest, latest)
+
+
+def read_new(lake, spec: SilverTable, wm: Watermark) -> DataFrame:
+    """The bronze rows silver has not consumed: the snapshot on first load, else the change feed."""
+    snapshot = lake.read(spec.bronze, version=wm.end)
+    if wm.consumed is None:
+        return snapshot
+    feed = lake.changes(spec.bronze, wm.consumed + 1, wm.end)
+    feed = feed.filter(F.col("_change_type") == "insert")
+    # Back to the table's own types: a change feed can come back with TIMESTAMP where the table has
+    # TIMESTAMP_NTZ (delta-rs via Arrow); the cast in the session time zone restores the wall-clock time.
+    return feed.select(
+        *[
+            (F.col(f"`{f.name}`") if f.name in feed.columns else F.lit(None)).cast(f.dataType).alias(f.name)
+            for f in snapshot.schema.fields
+        ]
+    )
+
+
+def orphan_rules(on_orphan: str) -> list[Rule]:
+    """Unknown customer / agent: counted (warn) by default, quarantined with `on_orphan: quarantine`."""
+    action = "quarantine" if on_orphan == "quarantine" else "warn"
+    return [
+        Rule(
+            name="customer_known",
+            column="customer_known",
+            in_=[True],
+            action=action,
+            description="the customer exists in silver.customers",
+        ),
+        Rule(
+            name="agent_known",
+            column="agent_known",
+            in_=[True],
+            action=action,
+            description="the agent exists in silver.agents",
+        ),
+    ]
+
+
+@dataclass
+class Plan:
+    """Everything one table's commit needs, computed and counted before anything is written."""
+
+    spec: SilverTable
+    rules: RuleSet
+    wm: Watermark
+    outcome: RuleOutcome
+    quarantine: DataFrame | None
+    ranked: DataFrame
+    history: DataFrame | None
+    files: int
+    inserted: int
+    updated: int
+    unchanged: int
+    superseded: int
+    history_rows: int
+    table_existed: bool
+    orphans: dict[str, int]
+    cached: list[DataFrame] = field(default_factory=list)
+
+    @property
+    def batch(self) -> DataFrame:
+        """The latest row of each key: what the MERGE compares (insert, update or leave unchanged)."""
+        return self.ranked.filter(F.col(RANK) == 1).drop(RANK)
+
+    @property
+    def batch_rows(self) -> int:
+        return self.inserted + self.updated + self.unchanged
+
+    def check_counts(self) -> None:
+        o = self.outcome
+        accounted = self.batch_rows + self.superseded + o.dropped + o.quarantined
+        if not o.holds() or o.rows_in != accounted:
+            raise ReconciliationError(
+                f"{self.spec.table}: rows in {o.rows_in} != kept {self.batch_rows} + superseded {self.superseded}"
+                f" + dropped {o.dropped} + quarantined {o.quarantined} (rules kept {o.kept})"
+            )
+
+    def release(self) -> None:
+        for df in self.cached:
+            df.unpersist()
+        self.cached.clear()
+
+
+def _known_keys(ctx: RunContext, table: str, key: str, dtype: T.DataType, plan: Plan | None) -> DataFrame:
+    """Dimension keys as they will be after this run: silver's plus the incoming batch's."""
+    parts = []
+    if ctx.lake.exists(table):
+        parts.append(ctx.lake.read(table).select(key))
+    if plan is not None:
+        parts.append(plan.batch.select(key))
+    if not parts:
+        return ctx.spark.createDataFrame([], T.StructType([T.StructField(key, dtype)]))
+    out = parts[0]
+    for p in parts[1:]:
+        out = out.unionByName(p)
+    return out
+
+
+def known_dimensions(ctx: RunContext, plans: dict[str, Plan | None]) -> tuple[DataFrame, DataFrame]:
+    from coretelecoms.silver.tables import AGENTS, CUSTOMERS
+
+    customers = _known_keys(ctx, CUSTOMERS.table, CUSTOMERS.key, T.StringType(), plans.get(CUSTOMERS.table))
+    agents = _known_keys(ctx, AGENTS.table, AGENTS.key, T.IntegerType(), plans.get(AGENTS.table))
+    return customers, agents
+
+
+def plan_table(
+    ctx: RunContext, spec: SilverTable, rules: RuleSet, known: tuple[DataFrame, DataFrame] | None = None
+) -> Plan | None:
+    """Read what is new in bronze, clean it, apply the rules, deduplicate, compare with silver. No writes.
+
+    Returns None when bronze has nothing silver has not consumed. Raises QualityFailure when a `fail`
+    rule is broken."""
+    lake = ctx.lake
+    wm = watermark(lake, spec)
+    if not wm.has_news:
+        return None
+    if spec.is_complaint:
+        rules = rules.with_rules(orphan_rules(rules.on_orphan))
+    cleaned = read_new(lake, spec, wm).transform(with_raw).transform(spec.clean)
+    if spec.is_complaint:
+        cleaned = cleaned.transform(flag_known(*known))
+    # Cache only what the rest needs: typed columns, lineage, verdicts, and the raw JSON of rejected rows.
+    evaluated = cleaned.transform(apply_rules(rules))
+    evaluated = evaluated.select(
+        *spec.columns,
+        *LINEAGE,
+        BROKEN,
+        FATE,
+        F.when(F.col(FATE) == QUARANTINE, raw_json()).alias("raw_record"),
+    ).persist()
+    cached = [evaluated]
+    try:
+        outcome = summarize(evaluated, rules)
+        if outcome.failed:
+            raise QualityFailure(spec.table, "row rules", fail_messages(outcome, rules))
+        quarantine = None
+        if outcome.quarantined:  # small: kept aside so the wide evaluated batch can be released early
+            quarantined = evaluated.filter(F.col(FATE) == QUARANTINE)
+            quarantine = quarantine_rows(quarantined, spec.table, ctx.run_id, ctx.started_at).persist()
+            cached.append(quarantine)
+            quarantine.count()
+        kept = evaluated.filter(F.col(FATE) == KEEP).select(*spec.columns, *LINEAGE)
+        existed = lake.exists(spec.table)
+        carry = {"resolution_status": T.StringType()} if spec.is_complaint else {}
+        state = current_state(lake.read(spec.table), spec.key, spec.content, carry) if existed else None
+        ranked = with_action(rank_latest(with_current(kept, state, spec.key, spec.content, carry), spec.key))
+        ranked = ranked.persist()
+        cached.append(ranked)
+        latest = F.col(RANK) == 1
+
+        def count_if(cond):
+            return F.sum(F.when(cond, 1).otherwise(0)).cast("long")
+
+        aggs = [
+            count_if(~latest).alias("superseded"),
+            count_if(latest & (F.col(ACTION) == INSERT)).alias("inserted"),
+            count_if(latest & (F.col(ACTION) == UPDATE)).alias("updated"),
+            count_if(latest & (F.col(ACTION) == UNCHANGED)).alias("unchanged"),
+        ]
+        if spec.is_complaint:
+            aggs += [
+                count_if(latest & ~F.col("customer_known")).alias("unknown_customer"),
+                count_if(latest & ~F.col("agent_known")).alias("unknown_agent"),
+            ]
+        counts = ranked.agg(*aggs).first().asDict()
+        counts = {k: v or 0 for k, v in counts.items()}
+        evaluated.unpersist()  # everything after this reads `ranked` or `quarantine`
+        cached.remove(evaluated)
+        history, history_rows = None, 0
+        if spec.is_complaint:
+            history = status_history(
+                ranked.drop(RANK, ACTION), spec.key, spec.channel, ctx.run_id, ctx.started_at
+            )
+            history = history.persist()
+            cached.append(history)
+            history_rows = history.count()
+        plan = Plan(
+            spec=spec,
+            rules=rules,
+            wm=wm,
+            outcome=outcome,
+            quarantine=quarantine,
+            ranked=ranked,
+            history=history,
+            files=outcome.files,
+            inserted=counts["inserted"],
+            updated=counts["updated"],
+            unchanged=counts["unchanged"],
+            superseded=counts["superseded"],
+            history_rows=history_rows,
+            table_existed=existed,
+            orphans={k: counts[k] for k in ("unknown_customer", "unknown_agent") if k in counts},
+            cached=cached,
+        )
+    except BaseException:
+        for df in cached:
+            df.unpersist()
+        raise
+    plan.check_counts()
+    return plan
+
+
+@dataclass
+class Committed:
+    inserted: int
+    updated: int
+    version: int | None
+    note: str | None = None
+
+
+def _metric(metrics: dict, *names: str) -> int | None:
+    for name in names:
+        if metrics.get(name) is not None:
+            return int(metrics[name])
+    return None
+
+
+def commit(ctx: RunContext, plan: Plan) -> Committed:
+    """Write quarantine and status history, then the table; each write carries the bronze version consumed.
+
+    Big writes go in slices of about CHUNK_ROWS keys (the Delta engine takes each slice through Arrow on
+    the driver, so one 2.5M-row write would need several GB there). Only the last slice carries the
+    application transaction: a run that dies half-way is redone from the same bronze range, and the
+    rows already written compare as unchanged."""
+    lake, spec, wm = ctx.lake, plan.spec, plan.wm
+    at = ctx.started_at
+    if plan.outcome.quarantined:
+        lake.append(QUARANTINE_TABLE, plan.quarantine, txn=Txn(app_id(QUARANTINE_TABLE, spec.bronze), wm.end))
+    if plan.history is not None and plan.history_rows:
+        lake.append(HISTORY_TABLE, plan.history, txn=Txn(app_id(HISTORY_TABLE, spec.bronze), wm.end))
+    source = plan.batch.filter(F.col(ACTION).isin(INSERT, UPDATE)).select(
+        *spec.columns, *LINEAGE, ntz(at).alias("_updated_at"), F.lit(ctx.run_id).alias("_run_id")
+    )
+    txn = Txn(app_id(spec.table, spec.bronze), wm.end)
+    changes = plan.inserted + plan.updated
+    if plan.table_existed and changes == 0:
+        # Nothing to change: an empty commit still records the bronze version consumed.
+        result = lake.append(spec.table, source, txn=txn)
+        return Committed(0, 0, result.version, None if result.committed else ALREADY)
+    slices = max(1, -(-changes // CHUNK_ROWS))
+    inserted = updated = 0
+    for i in range(slices):
+        part = source if slices == 1 else source.filter(F.pmod(F.xxhash64(spec.key), F.lit(slices)) == i)
+        last = txn if i == slices - 1 else None
+        if not plan.table_existed:  # a new table: every row is an insert, no MERGE needed
+            result = lake.append(spec.table, part, txn=last)
+            inserted += _metric(result.metrics, "num_added_rows", "numOutputRows") or 0
+        else:
+            result = lake.merge(
+                spec.table,
+                part,
+                keys=[spec.key],
+                update_condition=f"{newer('s.', 't.')} AND {distinct(spec.content)}",
+                txn=last,
+            )
+            inserted += _metric(result.metrics, "num_target_rows_inserted", "numTargetRowsInserted") or 0
+            updated += _metric(result.metrics, "num_target_rows_updated", "numTargetRowsUpdated") or 0
+        if not result.committed:
+            return Committed(plan.inserted, plan.updated, result.version, ALREADY)
+    return Committed(inserted, updated, result.version)
+
+
+def reconcile(plan: Plan, done: Committed) -> dict:
+    """rows in = upserted + unchanged + quarantined + dropped, with upserted as the engine reports it."""
+    o = plan.outcome
+    dropped = o.dropped + plan.superseded
+    upserted = done.inserted + done.updated
+    counts = {
+        "rows_in": o.rows_in,
+        "upserted": upserted,
+        "inserted": done.inserted,
+        "updated": done.updated,
+        "unchanged": plan.unchanged,
+        "quarantined": o.quarantined,
+        "dropped": dropped,
+        "dropped_by_rule": o.dropped,
+        "superseded_in_batch": plan.superseded,
+    }
+    if (done.inserted, done.updated) != (
+        plan.inserted,
+        plan.updated,
+    ) or o.rows_in != upserted + plan.unchanged + o.quarantined + dropped:
+        raise ReconciliationError(
+            f"{plan.spec.table}: rows in {o.rows_in} != upserted {upserted} (planned {plan.inserted} inserts + "
+            f"{plan.updated} updates, engine {done.inserted} + {done.updated}) + unchanged {plan.unchanged} + "
+            f"quarantined {o.quarantined} + dropped {dropped}: {json.dumps(counts)}"
+        )
+    return counts

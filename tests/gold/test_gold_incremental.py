@@ -1,0 +1,207 @@
+"""Gold end to end on a three-day silver scenario (see conftest): SCD2, late arrivals, point in time,
+lifecycle, channel hopping, idempotent re-runs, rebuild equality and the quality gate.
+
+Tests run in file order on one shared lake: the re-run, rebuild and planted-duplicate tests come last.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+from pyspark.sql import functions as F
+
+from conftest import C1, C2, C3, D1, D2, D3, content, versions
+from coretelecoms.gold import TABLES, checks
+from coretelecoms.quality.gx import QualityGate, docs_index
+
+FACT = "gold.fct_complaint"
+
+
+def facts(sc) -> dict:
+    return {r["source_complaint_id"]: r for r in sc.ctx.lake.read(FACT).collect()}
+
+
+def versions_of(sc, table: str, key: str, value) -> list:
+    return sc.ctx.lake.read(table).filter(F.col(key) == value).orderBy("valid_from").collect()
+
+
+def entry(sc, day: date, table: str):
+    return next(e for e in sc.entries[day] if e.source == table)
+
+
+def test_every_run_succeeds_and_the_gate_passes(scenario):
+    for day, entries in scenario.entries.items():
+        assert {e.source for e in entries} == set(TABLES)
+        assert [e for e in entries if e.status == "failed"] == [], day
+    gated = {
+        e.source: json.loads(e.details)["expectations"] for e in scenario.entries[D3] if e.status == "ok"
+    }
+    assert set(gated) >= {FACT, "gold.fct_complaint_lifecycle", "gold.mart_customer_risk"}
+    assert all(g["passed"] for g in gated.values())  # "success" is false where a warning counted rows
+    fact = gated[FACT]["expectations"]
+    assert fact["complaint_sk_unique"]["success"] and fact["customer_sk_resolves"]["success"]
+    assert fact["fact_rows_equal_silver_rows"]["success"]
+    assert fact["resolution_date_key_on_unknown_member"] == {"success": False, "failed": 4, "gate": False}
+    assert docs_index(scenario.ctx.settings).exists()
+
+
+def test_address_change_makes_a_new_version_and_facts_keep_the_version_of_their_time(scenario):
+    old, new = versions_of(scenario, "gold.dim_customer", "customer_id", C1)
+    assert old["address"].startswith("1 Old Road") and old["state_code"] == "TX"
+    assert new["address"].startswith("9 New Avenue") and new["state_code"] == "CO"
+    assert (old["valid_from"], old["valid_to"], old["is_current"]) == (
+        datetime(1900, 1, 1),
+        datetime(2025, 11, 21),
+        False,
+    )
+    assert (new["valid_from"], new["valid_to"], new["is_current"]) == (
+        datetime(2025, 11, 21),
+        datetime(9999, 12, 31),
+        True,
+    )
+    assert new["observed_from"] == D2 and old["observed_from"] == D1
+    assert len(versions_of(scenario, "gold.dim_customer", "customer_id", C2)) == 1
+    f = facts(scenario)
+    assert f["K1"]["customer_sk"] == old["customer_sk"]  # 2025-11-19, before the move
+    assert f["K2"]["customer_sk"] == new["customer_sk"]  # 2025-11-21 12:00, after it
+
+
+def test_late_arriving_customer_is_repointed_from_the_unknown_member_and_counted(scenario):
+    day1 = {r["source_complaint_id"]: r for r in scenario.snapshots[D1]["fact"]}
+    assert day1["W1"]["customer_sk"] == -1
+    (c3,) = versions_of(scenario, "gold.dim_customer", "customer_id", C3)
+    # First seen on day 2, but its first version is valid from 1900: the day-1 complaint resolves to it.
+    assert c3["valid_from"] == datetime(1900, 1, 1) and c3["observed_from"] == D2
+    assert facts(scenario)["W1"]["customer_sk"] == c3["customer_sk"]
+    details = json.loads(entry(scenario, D2, FACT).details)
+    assert details["late_arriving_repointed"]["customer_id"] == 1
+    assert details["facts_on_unknown_member"] == {"customer_sk": 0, "agent_sk": 0}
+    day1_details = json.loads(entry(scenario, D1, FACT).details)
+    assert day1_details["facts_on_unknown_member"] == {"customer_sk": 1, "agent_sk": 0}
+
+
+def test_agent_experience_is_taken_point_in_time(scenario):
+    agents = scenario.ctx.lake.read("gold.dim_agent")
+    experience = {r["agent_sk"]: r["experience"] for r in agents.collect()}
+    f = facts(scenario)
+    assert experience[f["K1"]["agent_sk"]] == "Junior"  # before the promotion
+    assert experience[f["K2"]["agent_sk"]] == "Senior"  # after it
+    assert experience[f["S1"]["agent_sk"]] == "Mid-Level"
+    assert len(versions_of(scenario, "gold.dim_agent", "agent_id", 1001)) == 2
+
+
+def test_fact_keys_measures_and_lineage(scenario):
+    f = facts(scenario)
+    k1, w1, s2 = f["K1"], f["W1"], f["S2"]
+    assert (k1["channel"], k1["channel_key"], k1["category_key"]) == ("call", 1, 4)
+    assert (k1["request_date_key"], k1["resolution_date_key"]) == (20251119, 20251119)
+    assert k1["call_duration_seconds"] == 600 and abs(k1["resolution_hours"] - 10 / 60) < 1e-6
+    assert k1["is_resolved"] and k1["sla_met"]
+    assert (w1["resolution_status"], w1["resolution_hours"], w1["is_resolved"], w1["sla_met"]) == (
+        "Resolved",
+        96.0,
+        True,
+        False,
+    )
+    assert w1["resolution_date_key"] == 20251122 and w1["channel_key"] == 2 and w1["drop_date"] == D3
+    assert w1["_source_file"].endswith("web_form_request_2025_11_22.csv") and w1["_source_record"] == 1
+    assert w1["_source_date"] == D3
+    assert s2["channel_key"] == 12 and s2["resolution_date_key"] == -1 and not s2["sla_met"]
+    expected_sk = (
+        scenario.ctx.spark.range(1).select(F.xxhash64(F.lit("web"), F.lit("W1")).alias("k")).first()["k"]
+    )
+    assert w1["complaint_sk"] == expected_sk
+    assert len(f) == 6
+
+
+def test_lifecycle_of_a_complaint_through_three_drops(scenario):
+    rows = scenario.ctx.lake.read("gold.fct_complaint_lifecycle").collect()
+    by_sk = {r["complaint_sk"]: r for r in rows}
+    f = facts(scenario)
+    w1 = by_sk[f["W1"]["complaint_sk"]]
+    assert (
+        w1["first_seen_date"],
+        w1["first_backlog_date"],
+        w1["first_in_progress_date"],
+        w1["first_resolved_date"],
+    ) == (
+        D1,
+        D1,
+        D2,
+        D3,
+    )
+    assert w1["first_blocked_date"] is None and w1["last_seen_date"] == D3
+    assert (
+        w1["days_backlog_to_in_progress"],
+        w1["days_in_progress_to_resolved"],
+        w1["days_seen_to_resolved"],
+    ) == (1, 1, 2)
+    assert w1["days_open"] == 4  # requested 2025-11-18, resolved 2025-11-22
+    assert (w1["is_open"], w1["as_of_date"], w1["current_status"], w1["status_changes"]) == (
+        False,
+        None,
+        "Resolved",
+        2,
+    )
+    s1 = by_sk[f["S1"]["complaint_sk"]]
+    assert (s1["is_open"], s1["as_of_date"], s1["days_open"]) == (True, D3, (D3 - date(2025, 10, 1)).days)
+
+
+def test_risk_mart_flags_channel_hopping(scenario):
+    mart = {r["customer_id"]: r for r in scenario.ctx.lake.read("gold.mart_customer_risk").collect()}
+    c2 = mart[C2]  # Facebook 2025-11-20 08:00, then a call 26 h later
+    assert c2["is_channel_hopper"] and c2["channel_hops_90d"] == 1 and c2["channels_used_90d"] == 2
+    assert c2["as_of_date"] == D3 and c2["complaints_total"] == 3 and c2["open_complaints"] == 3
+    assert not mart[C1]["is_channel_hopper"]  # two calls: one channel
+    assert all(0 <= r["risk_score"] <= 100 for r in mart.values())
+    assert mart[C2]["risk_tier"] in {"medium", "high", "critical"}
+
+
+def test_aggregates_add_up_to_the_fact(scenario):
+    lake = scenario.ctx.lake
+    daily = lake.read("gold.agg_daily_complaints")
+    assert daily.agg(F.sum("complaints")).first()[0] == 6
+    (row,) = daily.filter("date_key = 20251121 AND channel_key = 1 AND category_key = 1").collect()
+    assert (row["complaint_category"], row["complaints"], row["in_progress"], row["call_minutes_mean"]) == (
+        "Technician Support",
+        1,
+        1,
+        10.0,
+    )
+    (web,) = daily.filter("date_key = 20251118").collect()
+    assert (web["resolved"], web["resolution_rate"], web["resolution_hours_p50"], web["sla_rate"]) == (
+        1,
+        1.0,
+        96.0,
+        0.0,
+    )
+    agents = lake.read("gold.agg_agent_performance")
+    assert agents.agg(F.sum("handled")).first()[0] == 6
+    assert {r["month_key"] for r in agents.collect()} == {202510, 202511}
+
+
+def test_rerunning_a_date_is_a_no_op(scenario):
+    before_versions = versions(scenario.ctx)
+    before = {t: content(scenario.ctx, t) for t in TABLES}
+    entries = scenario.run(D3)
+    assert versions(scenario.ctx) == before_versions, "a re-run must not commit"
+    assert {e.status for e in entries} == {"skipped"}
+    assert {t: content(scenario.ctx, t) for t in TABLES} == before
+
+
+def test_rebuild_from_silver_gives_identical_tables(scenario):
+    before = {t: content(scenario.ctx, t) for t in TABLES}
+    entries = scenario.run(D3, rebuild=True)
+    assert [e for e in entries if e.status == "failed"] == []
+    for table in TABLES:
+        assert content(scenario.ctx, table) == before[table], table
+
+
+def test_quality_gate_catches_a_planted_duplicate_key(scenario):
+    lake, gate = scenario.ctx.lake, QualityGate(scenario.ctx.settings)
+    lake.append(FACT, lake.read(FACT).filter("source_complaint_id = 'K1'"))
+    (result,) = checks.validate(gate, lake, [FACT], "planted-duplicate")
+    failed = {r.name: r for r in result.gating_failures}
+    assert set(failed) == {"complaint_sk_unique", "fact_rows_equal_silver_rows"}
+    assert failed["complaint_sk_unique"].rows_failed == 2
