@@ -79,5 +79,7 @@ def lakehouse_copy(lakehouse, tmp_path, monkeypatch):
         if (lakehouse.data_dir / part).exists():
             shutil.copytree(lakehouse.data_dir / part, data_dir / part)
     settings = use_data_dir(monkeypatch, data_dir)
-    ctx = RunContext(settings, lakehouse.ctx.spark, engine_for(lakehouse.ctx.spark, settings.lake.root, "delta-rs"), "e2e")
+    ctx = RunContext(
+        settings, lakehouse.ctx.spark, engine_for(lakehouse.ctx.spark, settings.lake.root, "delta-rs"), "e2e"
+    )
     return Lakehouse(data_dir, settings, ctx, lakehouse.manifest, [])
