@@ -24,7 +24,9 @@ app.add_typer(sources_app, name="sources")
 warehouse_app = typer.Typer(no_args_is_help=True, help="The warehouse the gold star schema is published to.")
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(emr_app, name="emr", help="EMR Serverless: package, submit and follow job runs.")
-quality_app = typer.Typer(no_args_is_help=True, help="Data quality: Great Expectations Data Docs and metrics.")
+quality_app = typer.Typer(
+    no_args_is_help=True, help="Data quality: Great Expectations Data Docs and metrics."
+)
 app.add_typer(quality_app, name="quality")
 console = Console()
 err = Console(stderr=True)
@@ -385,6 +387,15 @@ def warehouse_sql(query: Annotated[str, typer.Argument(help="SQL to run on the c
 
 # ---------------------------------------------------------------- bench and demo
 
+BACKLOG_SQL = """
+SELECT c.COMPLAINT_CATEGORY,
+       COUNT(*) AS COMPLAINTS,
+       ROUND(100.0 * SUM(CASE WHEN f.RESOLUTION_STATUS = 'Backlog' THEN 1 ELSE 0 END) / COUNT(*), 1) AS BACKLOG_PCT,
+       ROUND(100.0 * AVG(CASE WHEN f.IS_RESOLVED THEN 1 ELSE 0 END), 1) AS RESOLVED_PCT
+FROM FCT_COMPLAINT f JOIN DIM_COMPLAINT_CATEGORY c ON c.CATEGORY_KEY = f.CATEGORY_KEY
+GROUP BY c.COMPLAINT_CATEGORY ORDER BY BACKLOG_PCT DESC
+"""
+
 
 @app.command()
 def bench(
@@ -425,11 +436,17 @@ def demo(
         if any(r.failed for r in runs):
             raise typer.Exit(1)
         print_tables(s)
+    if "publish" in chain:
+        print_query(s, BACKLOG_SQL, "Warehouse: complaint categories by backlog share (fakesnow)")
     console.print("\n[bold]Where to look[/bold]")
     console.print(f"  sources:   {s.data_dir / 'sources'}  (manifest.json lists every file, table and count)")
     console.print(f"  postgres:  {s.sources.postgres.pgdata}  (schema customer_complaints)")
     if chain:
-        console.print(f"  lake:      {s.lake.root}  (coretelecoms tables)")
+        console.print(f"  lake:      {s.lake.root}  (coretelecoms tables, coretelecoms status)")
+    if "gold" in chain:
+        console.print(f"  notebooks: {Path('notebooks').resolve()}  (explore the lake, complaint insights)")
+    if "publish" in chain:
+        console.print(f'  warehouse: {s.warehouse.path}  (coretelecoms warehouse sql "SELECT …")')
     if "silver" in chain:
         console.print(f"  data docs: {Path(s.lake.root) / '_quality' / 'data_docs' / 'index.html'}")
     not_built = [layer for layer in ("bronze", "silver", "gold", "publish") if layer not in chain]
