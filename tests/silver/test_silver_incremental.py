@@ -197,7 +197,7 @@ def test_status_change_on_a_later_drop_updates_the_row_and_appends_history(days)
     history = lake.read("silver.complaint_status_history")
     got = sorted(
         (
-            (r["complaint_id"][8:44], r["old_status"], r["new_status"], r["drop_date"])
+            (r["complaint_id"][8:40], r["old_status"], r["new_status"], r["drop_date"])
             for r in history.filter(f"_run_id = '{ctx2.run_id}'").collect()
         ),
         key=str,

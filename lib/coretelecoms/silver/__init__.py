@@ -81,6 +81,7 @@ class _Run:
         self.details: dict[str, dict] = {s.table: {"table": s.table, "bronze": s.bronze} for s in TABLES}
         self.metrics: list[Metric] = []
         self.plans: dict[str, Plan | None] = {}
+        self.known = None  # cached dimension keys for the orphan checks
         self.gate = None
 
     def open_gate(self):
@@ -130,11 +131,10 @@ class _Run:
         rulesets = {s.table: rules_for(s.table, self.rules_dir) for s in TABLES}
         for spec in DIMENSIONS:
             self.plan(spec, rulesets[spec.table], None)
-        known = None
         for spec in COMPLAINTS:
-            if known is None and watermark(ctx.lake, spec).has_news:
-                known = known_dimensions(ctx, self.plans)
-            self.plan(spec, rulesets[spec.table], known)
+            if self.known is None and watermark(ctx.lake, spec).has_news:
+                self.known = known_dimensions(ctx, self.plans)
+            self.plan(spec, rulesets[spec.table], self.known)
         # Every batch passed its rules and expectations: write.
         rows_before = {
             t: (ctx.lake.count(t) if p.table_existed else 0)
@@ -201,6 +201,8 @@ class _Run:
         for plan in self.plans.values():
             if plan is not None:
                 plan.release()
+        for keys in self.known or ():
+            keys.unpersist()
         ctx = self.ctx
         append_metrics(ctx.lake, ctx.spark, ctx.run_id, self.run_date, self.metrics)
         if self.gate is not None:

@@ -88,11 +88,11 @@ def flag_known(customers: DataFrame, agents: DataFrame):
     """`customer_known` / `agent_known`: does the reference exist among the given dimension keys?
 
     `customers` has one column `customer_id`, `agents` one column `agent_id` (the dimension keys after
-    this run's updates)."""
+    this run's updates, each key once)."""
 
     def transform(df: DataFrame) -> DataFrame:
-        c = customers.select(F.col("customer_id").alias("_known_customer")).distinct()
-        a = agents.select(F.col("agent_id").alias("_known_agent")).distinct()
+        c = customers.select(F.col("customer_id").alias("_known_customer"))
+        a = agents.select(F.col("agent_id").alias("_known_agent"))
         return (
             df.join(c, df["customer_id"] == c["_known_customer"], "left")
             .join(F.broadcast(a), df["agent_id"] == a["_known_agent"], "left")

@@ -18,7 +18,6 @@ CATEGORIES = ("Technician Support", "Network Failure", "Router Delivery", "Payme
 STATUSES = ("Resolved", "In-Progress", "Backlog", "Blocked")
 MEDIA_CHANNELS = ("Twitter", "Facebook", "Instagram", "LinkedIn")
 EXPERIENCE = ("Intern", "Junior", "Mid-Level", "Senior")
-GENDERS = ("M", "F")
 RESOLVED = "Resolved"
 
 TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2} \d{2}:[0-5]\d:[0-5]\d$"

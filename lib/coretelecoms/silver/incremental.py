@@ -206,11 +206,14 @@ def _known_keys(ctx: RunContext, table: str, key: str, dtype: T.DataType, plan: 
 
 
 def known_dimensions(ctx: RunContext, plans: dict[str, Plan | None]) -> tuple[DataFrame, DataFrame]:
+    """Distinct customer and agent keys after this run, cached: the three complaint tables all use them.
+
+    The caller unpersists both when the run ends."""
     from coretelecoms.silver.tables import AGENTS, CUSTOMERS
 
     customers = _known_keys(ctx, CUSTOMERS.table, CUSTOMERS.key, T.StringType(), plans.get(CUSTOMERS.table))
     agents = _known_keys(ctx, AGENTS.table, AGENTS.key, T.IntegerType(), plans.get(AGENTS.table))
-    return customers, agents
+    return customers.distinct().persist(), agents.distinct().persist()
 
 
 def plan_table(
@@ -275,7 +278,7 @@ def plan_table(
         counts = ranked.agg(*aggs).first().asDict()
         counts = {k: v or 0 for k, v in counts.items()}
         evaluated.unpersist()  # everything after this reads `ranked` or `quarantine`
-        cached.remove(evaluated)
+        cached = [df for df in cached if df is not evaluated]
         history, history_rows = None, 0
         if spec.is_complaint:
             history = status_history(
