@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
+from gold_scenario import C1, C2, C3, D1, D2, D3, content, versions
 from pyspark.sql import functions as F
 
-from conftest import C1, C2, C3, D1, D2, D3, content, versions
 from coretelecoms.gold import TABLES, checks
 from coretelecoms.quality.gx import QualityGate, docs_index
 

@@ -6,8 +6,10 @@
 - agent performance: agent version (`agent_sk`, so experience is as it was then) x request month.
   Handled, resolved, resolution rate, mean resolution hours, SLA count and rate (resolved within 72 h).
 
-Means are computed on exact decimals and percentiles with the exact `percentile`, so the same facts give
-the same figures whatever the partitioning, and an incremental run matches a rebuild to the last digit.
+Means are computed on exact decimals, so the same facts give the same figures whatever the partitioning and
+an incremental run matches a rebuild to the last digit. Percentiles are nearest-rank values from
+`percentile_approx` at accuracy 1/100000: a group of fewer values than that keeps every value, so the result
+is exact and order-independent (the exact, interpolating `percentile` was 10x slower at scale).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from coretelecoms.gold.dim_complaint_category import MEMBERS as CATEGORIES
 from coretelecoms.gold.fct_complaint_lifecycle import request_date
 from coretelecoms.gold.keys import RESOLVED, UNKNOWN_KEY
 from coretelecoms.gold.schema import AGG_AGENT_PERFORMANCE, AGG_DAILY_COMPLAINTS, conform
+
+PERCENTILE_ACCURACY = 100_000
 
 
 def _count_if(cond: Column) -> Column:
@@ -52,16 +56,18 @@ def daily_complaints(facts: DataFrame) -> DataFrame:
         _count_if(status == "Blocked").alias("blocked"),
         _count_if(F.col("sla_met")).alias("sla_met"),
         exact_mean("resolution_hours").alias("resolution_hours_mean"),
-        F.round(F.percentile("resolution_hours", 0.5), 4).alias("resolution_hours_p50"),
-        F.round(F.percentile("resolution_hours", 0.9), 4).alias("resolution_hours_p90"),
+        F.percentile_approx("resolution_hours", [0.5, 0.9], PERCENTILE_ACCURACY).alias("_pct"),
         F.round(F.sum("call_duration_seconds") / F.count("call_duration_seconds") / 60, 4).alias(
             "call_minutes_mean"
         ),
-        F.countDistinct("customer_id").alias("distinct_customers"),
+        # collect_set, not countDistinct: a DISTINCT aggregate makes Spark expand every row (8x slower here).
+        F.size(F.collect_set("customer_id")).cast("long").alias("distinct_customers"),
     )
     out = (
         grouped.withColumnRenamed("request_date_key", "date_key")
         .withColumn("event_date", request_date("date_key"))
+        .withColumn("resolution_hours_p50", F.col("_pct")[0])
+        .withColumn("resolution_hours_p90", F.col("_pct")[1])
         .withColumn("resolution_rate", _rate("resolved", "complaints"))
         .withColumn("sla_rate", _rate("sla_met", "complaints"))
         .join(F.broadcast(channels), "channel_key", "left")

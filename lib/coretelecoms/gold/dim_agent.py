@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 
 from coretelecoms.gold.dim_customer import observed_date
 from coretelecoms.gold.keys import HIGH_TIME, LOW_TIME, UNKNOWN_KEY
-from coretelecoms.gold.scd2 import scd2_versions
+from coretelecoms.gold.scd2 import scd2_versions, single_versions
 from coretelecoms.gold.schema import DIM_AGENT, conform
 
 KEY, SK = "agent_id", "agent_sk"
@@ -27,8 +27,13 @@ def agent_points(silver: DataFrame) -> DataFrame:
     )
 
 
-def build_dim_agent(points: DataFrame) -> DataFrame:
-    return conform(scd2_versions(points, KEY, SK, TRACKED, CARRIED), DIM_AGENT)
+def build_dim_agent(points: DataFrame, single: bool = False) -> DataFrame:
+    versions = (
+        single_versions(points, KEY, SK, CARRIED)
+        if single
+        else scd2_versions(points, KEY, SK, TRACKED, CARRIED)
+    )
+    return conform(versions, DIM_AGENT)
 
 
 def unknown_agent(spark: SparkSession) -> DataFrame:

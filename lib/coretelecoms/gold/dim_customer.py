@@ -12,7 +12,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from coretelecoms.gold.keys import HIGH_TIME, LOW_TIME, UNKNOWN_ID, UNKNOWN_KEY
-from coretelecoms.gold.scd2 import scd2_versions
+from coretelecoms.gold.scd2 import scd2_versions, single_versions
 from coretelecoms.gold.schema import DIM_CUSTOMER, conform
 
 KEY, SK = "customer_id", "customer_sk"
@@ -77,9 +77,13 @@ def with_bands(versions: DataFrame) -> DataFrame:
     ).withColumn("tenure_band", tenure_band(whole_years("signup_date", "observed_from")))
 
 
-def build_dim_customer(points: DataFrame) -> DataFrame:
-    """SCD2 points -> dimension rows (without the unknown member)."""
-    versions = scd2_versions(points, KEY, SK, TRACKED, CARRIED)
+def build_dim_customer(points: DataFrame, single: bool = False) -> DataFrame:
+    """SCD2 points -> dimension rows (without the unknown member). `single`: one point per member."""
+    versions = (
+        single_versions(points, KEY, SK, CARRIED)
+        if single
+        else scd2_versions(points, KEY, SK, TRACKED, CARRIED)
+    )
     return conform(with_bands(versions), DIM_CUSTOMER)
 
 

@@ -134,7 +134,11 @@ def upsert(
     if scope is not None:  # e.g. one partition: the stored rows the new ones can match
         stored = stored.filter(scope)
     stored = stored.select(*keys, F.col(HASH).alias("_stored_hash"))
-    joined = rows.join(stored, keys, "left").persist(StorageLevel.MEMORY_AND_DISK)
+    # The batch is small next to the table: find its stored keys with a broadcast semi-join (a scan, no
+    # shuffle of the table), then join the few matches back.
+    rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
+    matches = stored.join(F.broadcast(rows.select(*keys)), keys, "left_semi")
+    joined = rows.join(F.broadcast(matches), keys, "left").persist(StorageLevel.MEMORY_AND_DISK)
     try:
         is_new = F.col("_stored_hash").isNull()
         is_changed = ~is_new & (F.col("_stored_hash") != F.col(HASH))
@@ -159,6 +163,7 @@ def upsert(
         out.add(result, inserted=new)
     finally:
         joined.unpersist()
+        rows.unpersist()
     return out
 
 

@@ -101,8 +101,10 @@ def _count_if(cond: Column) -> Column:
 
 
 def customer_risk(facts: DataFrame, dim_customer: DataFrame, as_of: date) -> DataFrame:
-    """Facts (all complaints) + the customer dimension -> one risk row per customer, as of `as_of`."""
-    spark = facts.sparkSession
+    """Facts (all complaints) + the customer dimension -> one risk row per customer, as of `as_of`.
+
+    One ordered window (channel hopping), one aggregation per customer (no DISTINCT aggregates: the top
+    category comes from per-category counts of the four fixed categories), one join for the current key."""
     age = F.datediff(F.lit(as_of), F.col("_request_date"))
     rows = (
         channel_hops(facts.filter(F.col("customer_id").isNotNull()))
@@ -118,42 +120,37 @@ def customer_risk(facts: DataFrame, dim_customer: DataFrame, as_of: date) -> Dat
     counts += [
         _count_if(within(n) & (F.col("channel") == c)).alias(f"{c}_{n}d") for c in CHANNELS for n in WINDOWS
     ]
+    per_category = [
+        _count_if(within(90) & (F.col("category_key") == key)).alias(f"_cat{key}")
+        for key, _, _ in CATEGORIES[1:]
+    ]
     per_customer = rows.groupBy("customer_id").agg(
         F.count(F.lit(1)).alias("complaints_total"),
         *counts,
+        *per_category,
         _count_if(is_open).alias("open_complaints"),
         F.max(F.when(is_open, F.greatest(F.col("_age"), F.lit(0)))).alias("oldest_open_days"),
-        F.countDistinct(F.when(within(90), F.col("channel"))).alias("channels_used_90d"),
         _count_if(within(90) & F.col("is_hop")).alias("channel_hops_90d"),
         _count_if(F.col("is_resolved")).alias("resolved_complaints"),
         exact_mean("resolution_hours").alias("resolution_hours_mean"),
         _count_if(F.col("is_resolved") & ~F.col("sla_met")).alias("sla_breaches"),
         F.max("_request_date").alias("last_complaint_date"),
     )
-    names = spark.createDataFrame([(k, c) for k, c, _ in CATEGORIES], "category_key int, category string")
-    top = (
-        rows.filter(within(90))
-        .groupBy("customer_id", "category_key")
-        .agg(F.count(F.lit(1)).alias("n"))
-        .join(F.broadcast(names), "category_key", "left")
-        .groupBy("customer_id")
-        .agg(F.max(F.struct("n", "category")).alias("_top"))
-        .select(
-            "customer_id",
-            F.col("_top.category").alias("top_category_90d"),
-            (F.col("_top.n") - 1).cast("long").alias("repeat_category_complaints_90d"),
-        )
+    # The most frequent category in 90 days (ties: the alphabetically last name), and its count.
+    top = F.greatest(
+        *[F.struct(F.col(f"_cat{key}").alias("n"), F.lit(name).alias("c")) for key, name, _ in CATEGORIES[1:]]
     )
+    used = sum((F.col(f"{c}_90d") > 0).cast("int") for c in CHANNELS)
     current = dim_customer.filter(F.col("is_current") & (F.col("customer_sk") != UNKNOWN_KEY)).select(
         "customer_id", "customer_sk"
     )
     out = (
-        per_customer.join(top, "customer_id", "left")
+        per_customer.withColumn("_top", top)
+        .withColumn("top_category_90d", F.when(F.col("_top.n") > 0, F.col("_top.c")))
+        .withColumn("repeat_category_complaints_90d", F.greatest(F.col("_top.n") - 1, F.lit(0)).cast("long"))
+        .withColumn("channels_used_90d", used)
         .join(current, "customer_id", "left")
         .withColumn("customer_sk", F.coalesce(F.col("customer_sk"), F.lit(UNKNOWN_KEY).cast("long")))
-        .withColumn(
-            "repeat_category_complaints_90d", F.coalesce(F.col("repeat_category_complaints_90d"), F.lit(0))
-        )
         .withColumn("is_channel_hopper", F.col("channel_hops_90d") > 0)
         .withColumn("as_of_date", F.lit(as_of))
     )

@@ -72,6 +72,8 @@ SILVER_AGENTS = "silver.agents"
 STATUS_HISTORY = "silver.complaint_status_history"
 # Bump when the static members of dim_channel / dim_complaint_category change in code.
 STATIC_MEMBERS_VERSION = 1
+# Up to this many rows a side of a join is broadcast rather than shuffled.
+MAX_BROADCAST_ROWS = 2_000_000
 FEED_COLUMNS = ["complaint_sk", "channel", "request_date_key", "_change_type", "_commit_version"]
 
 
@@ -113,15 +115,31 @@ class GoldRun:
     def stamped(self, df: DataFrame) -> DataFrame:
         return self.audit(with_hash(df))
 
-    def wm(self, target: str, source: str) -> int | None:
+    def wm(self, target: str, source: str, current: int | None = None) -> int | None:
         """The watermark to work from: none at all in a rebuild."""
-        return None if self.rebuild else watermark(self.lake, target, source)
+        if self.rebuild:
+            return None
+        done = watermark(self.lake, target, source)
+        if done is not None and current is not None and done > current:
+            raise RuntimeError(
+                f"{target} has absorbed {source} up to version {done} but {source} is at version {current}: "
+                f"{source} was recreated. Delete the gold tables that read it and run gold again."
+            )
+        return done
 
     def as_of(self, table: str) -> tuple[date, date | None]:
         """(as-of date for this run, as-of date stored in the table). The as-of date never moves back."""
         stored = None
         if not self.rebuild and self.lake.exists(table):
-            stored = self.lake.read(table).agg(F.max("as_of_date")).first()[0]
+            # Every row that carries an as-of date carries the same one (the last refresh's).
+            row = (
+                self.lake.read(table)
+                .filter(F.col("as_of_date").isNotNull())
+                .select("as_of_date")
+                .limit(1)
+                .first()
+            )
+            stored = row[0] if row else None
         return (max(self.run_date, stored) if stored else self.run_date), stored
 
 
@@ -197,7 +215,7 @@ def refresh_scd2(run: GoldRun, dim: Scd2Dimension) -> Step:
     if current is None:
         step.skipped_reason = f"{dim.source} does not exist yet"
         return step
-    done = run.wm(dim.table, dim.source)
+    done = run.wm(dim.table, dim.source, current)
     step.inputs = {dim.source: [None if done is None else done + 1, current]}
     if done is not None and done >= current:
         return step
@@ -213,9 +231,16 @@ def refresh_scd2(run: GoldRun, dim: Scd2Dimension) -> Step:
         gone = latest_change(feed, [dim.key]).filter(F.col("_change_type") == "delete").select(dim.key)
         states = changed_states(feed)
         if full:
+            # Members the later versions never touched have one point: a projection, no window.
             first = lake.read(dim.source, 0).withColumn("_order", F.lit(0).cast("long"))
-            points = dim.points(first).unionByName(dim.points(states)).join(gone, dim.key, "left_anti")
-            members = dim.build(points).unionByName(dim.unknown(run.spark))
+            touched = feed.select(dim.key).distinct()
+            if step.rows_in <= MAX_BROADCAST_ROWS:
+                touched = F.broadcast(touched)
+            once = dim.build(dim.points(first.join(touched, dim.key, "left_anti")), single=True)
+            again = dim.points(first.join(touched, dim.key, "left_semi")).unionByName(dim.points(states))
+            members = once.unionByName(dim.build(again.join(gone, dim.key, "left_anti"))).unionByName(
+                dim.unknown(run.spark)
+            )
             txn = txn_for(lake, dim.table, dim.source, current)
             result = lake.overwrite(dim.table, run.stamped(members), txn=txn)
             step.written.add(result, inserted=written_rows(result))
@@ -264,31 +289,37 @@ def refresh_fact(run: GoldRun) -> Step:
     if lake.exists(table) and not run.rebuild:
         for name, dim_df, natural, sk, small in references:
             late[natural] = repoint_members(run, step, name, versions[name], dim_df, natural, sk, small)
-    missing, pending = [], []
+    missing, pending, full = [], [], []
     for source in SOURCES:
         current = lake.version(source.table)
         if current is None:
             missing.append(source.table)
             continue
-        done = run.wm(table, source.table)
+        done = run.wm(table, source.table, current)
         step.inputs[source.table] = [None if done is None else done + 1, current]
         if done is not None and done >= current:
             continue
         if done is None:
-            step.mode = "full"
-            snapshot = conform_complaints(lake.read(source.table, current), source.channel)
-            rows = build_facts(snapshot, customers, agents)
-            result = lake.overwrite(
-                table,
-                run.stamped(rows),
-                predicate=f"channel = '{source.channel}'",
-                partition_by=["channel"],
-                txn=txn_for(lake, table, source.table, current),
-            )
-            step.written.add(result, inserted=written_rows(result))
-            step.written.commits += ensure_watermark(lake, table, source.table, current)
+            full.append((source, current))
         else:
             pending.append((source, done, current))
+    if full:
+        # One pass over every channel rebuilt from its snapshot: one point-in-time join, one write.
+        step.mode = "full"
+        snapshots = [conform_complaints(lake.read(s.table, v), s.channel) for s, v in full]
+        union = snapshots[0]
+        for more in snapshots[1:]:
+            union = union.unionByName(more)
+        channels = [s.channel for s, _ in full]
+        result = lake.overwrite(
+            table,
+            run.stamped(build_facts(union, customers, agents)),
+            predicate=in_list("channel", channels),
+            partition_by=["channel"],
+        )
+        step.written.add(result, inserted=written_rows(result))
+        for source, current in full:
+            step.written.commits += ensure_watermark(lake, table, source.table, current)
     if pending:
         step.mode = "incremental" if step.mode != "full" else step.mode
         upsert_channels(run, step, pending, customers, agents)
@@ -321,7 +352,7 @@ def upsert_channels(run: GoldRun, step: Step, pending: list, customers: DataFram
     against the customer dimension), then upserted channel by channel, each with its own watermark."""
     lake, table = run.lake, FCT_COMPLAINT_TABLE
     is_delete = F.col("_change_type") == "delete"
-    latest, gone = {}, {}
+    latest, gone, facts = {}, {}, None
     for source, done, current in pending:
         feed = latest_change(lake.changes(source.table, done + 1, current), [source.id_column])
         latest[source.channel] = feed.persist(StorageLevel.MEMORY_AND_DISK)
@@ -359,8 +390,9 @@ def upsert_channels(run: GoldRun, step: Step, pending: list, customers: DataFram
             step.written.deleted += written.deleted
             step.written.commits += written.commits
             step.written.commits += ensure_watermark(lake, table, source.table, current)
-        facts.unpersist()
     finally:
+        if facts is not None:
+            facts.unpersist()
         for df in latest.values():
             df.unpersist()
 
@@ -378,7 +410,7 @@ def repoint_members(
     """Point facts at the versions valid now for members whose history changed; returns how many facts
     moved off the unknown member (late-arriving members)."""
     lake, table = run.lake, FCT_COMPLAINT_TABLE
-    done = run.wm(table, dim_table)
+    done = run.wm(table, dim_table, dim_version)
     step.inputs[dim_table] = [None if done is None else done + 1, dim_version]
     if done is not None and done >= dim_version:
         return 0
@@ -458,7 +490,7 @@ def refresh_lifecycle(run: GoldRun) -> Step:
     if current is None:
         step.skipped_reason = "gold.fct_complaint does not exist yet"
         return step
-    done = run.wm(table, FCT_COMPLAINT_TABLE)
+    done = run.wm(table, FCT_COMPLAINT_TABLE, current)
     as_of, stored_as_of = run.as_of(table)
     step.inputs = {FCT_COMPLAINT_TABLE: [None if done is None else done + 1, current], "as_of": str(as_of)}
     moved_on = stored_as_of is not None and stored_as_of < as_of
@@ -486,13 +518,14 @@ def refresh_lifecycle(run: GoldRun) -> Step:
             step.written.commits += ensure_watermark(lake, table, FCT_COMPLAINT_TABLE, current)
             return step
         history_sk = surrogate_key("channel", "complaint_id")
+        keys = F.broadcast(affected)  # the day's complaints: small next to the fact and the history
         changed_history = (
             history.withColumn("complaint_sk", history_sk)
-            .join(affected, "complaint_sk", "left_semi")
+            .join(keys, "complaint_sk", "left_semi")
             .drop("complaint_sk")
         )
         rebuilt = build_lifecycle(
-            facts.join(affected, "complaint_sk", "left_semi"), changed_history, as_of
+            facts.join(keys, "complaint_sk", "left_semi"), changed_history, as_of
         ).persist(StorageLevel.MEMORY_AND_DISK)
         try:
             write_lifecycle(run, step, rebuilt, affected, as_of, current)
@@ -525,6 +558,7 @@ def write_lifecycle(
     lake, table = run.lake, LIFECYCLE
     contract = [f.name for f in FCT_COMPLAINT_LIFECYCLE.fields]
     stored = lake.read(table)
+    affected = F.broadcast(affected)
     still_open = stored.filter(F.col("is_open")).join(affected, "complaint_sk", "left_anti").select(*contract)
     open_rows = age_open(still_open, as_of).unionByName(rebuilt.filter(F.col("is_open")))
     closed = rebuilt.filter(~F.col("is_open"))
@@ -575,7 +609,7 @@ def refresh_aggregate(run: GoldRun, agg: Aggregate) -> Step:
     if current is None:
         step.skipped_reason = "gold.fct_complaint does not exist yet"
         return step
-    done = run.wm(agg.table, FCT_COMPLAINT_TABLE)
+    done = run.wm(agg.table, FCT_COMPLAINT_TABLE, current)
     step.inputs = {FCT_COMPLAINT_TABLE: [None if done is None else done + 1, current]}
     if done is not None and done >= current:
         return step
@@ -612,7 +646,7 @@ def refresh_mart(run: GoldRun) -> Step:
     if current is None or not lake.exists(DIM_CUSTOMER):
         step.skipped_reason = "gold.fct_complaint does not exist yet"
         return step
-    done = run.wm(table, FCT_COMPLAINT_TABLE)
+    done = run.wm(table, FCT_COMPLAINT_TABLE, current)
     as_of, stored_as_of = run.as_of(table)
     step.inputs = {FCT_COMPLAINT_TABLE: [None if done is None else done + 1, current], "as_of": str(as_of)}
     if done is not None and done >= current and stored_as_of == as_of:

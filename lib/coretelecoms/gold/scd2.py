@@ -83,6 +83,21 @@ def scd2_versions(points: DataFrame, key: str, sk: str, tracked: list[str], carr
     )
 
 
+def single_versions(points: DataFrame, key: str, sk: str, carried: list[str]) -> DataFrame:
+    """Members with exactly one point: one version valid from 1900-01-01 for ever, which is what
+    `scd2_versions` gives them, computed as a projection (no shuffle). Most members of a full build."""
+    low = ts_literal(LOW_TIME)
+    return points.select(
+        surrogate_key(F.col(key), low).alias(sk),
+        key,
+        *[F.col(f"`{c}`") for c in carried],
+        F.col("_observed").alias("observed_from"),
+        low.alias("valid_from"),
+        ts_literal(HIGH_TIME).alias("valid_to"),
+        F.lit(True).alias("is_current"),
+    )
+
+
 def version_points(dim: DataFrame, key: str, carried: list[str]) -> DataFrame:
     """Existing versions as points, ordered before any change read from the feed."""
     return dim.select(
