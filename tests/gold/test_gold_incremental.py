@@ -205,3 +205,21 @@ def test_quality_gate_catches_a_planted_duplicate_key(scenario):
     failed = {r.name: r for r in result.gating_failures}
     assert set(failed) == {"complaint_sk_unique", "fact_rows_equal_silver_rows"}
     assert failed["complaint_sk_unique"].rows_failed == 2
+
+
+def test_dimension_suites_pass_then_catch_an_overlapping_version(scenario):
+    lake, gate = scenario.ctx.lake, QualityGate(scenario.ctx.settings)
+    dims = [
+        "gold.dim_customer",
+        "gold.dim_agent",
+        "gold.dim_date",
+        "gold.dim_channel",
+        "gold.dim_complaint_category",
+    ]
+    assert [r.gating_failures for r in checks.validate(gate, lake, dims, "dims-clean")] == [[]] * len(dims)
+    # A second current version of C2 overlapping the first.
+    c2 = lake.read("gold.dim_customer").filter(F.col("customer_id") == C2)
+    lake.append("gold.dim_customer", c2.withColumn("customer_sk", F.lit(42).cast("long")))
+    (result,) = checks.validate(gate, lake, ["gold.dim_customer"], "dims-planted")
+    failed = {r.name for r in result.gating_failures}
+    assert failed == {"one_current_version_per_key", "versions_tile_time"}

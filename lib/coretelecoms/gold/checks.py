@@ -73,14 +73,18 @@ def _always_true(name: str, expr: Column, note: str, gate: bool = True):
 
 
 def _contains_unknown(key: str):
+    """Exactly one row is the unknown member: a sum over a derived flag (one aggregation pass; the
+    distinct-values expectation would bring every key to the driver)."""
     _, gxe = _gx()
+    column = f"_rule__{key}_is_unknown"
     return _check(
         f"{key}_has_unknown_member",
-        gxe.ExpectColumnDistinctValuesToContainSet,
-        note=f"the unknown member {key} = -1 exists",
-        needs=(key,),
-        column=key,
-        value_set=[UNKNOWN_KEY],
+        gxe.ExpectColumnSumToBeBetween,
+        note=f"exactly one unknown member ({key} = -1)",
+        derived={column: (F.col(key) == UNKNOWN_KEY).cast("int")},
+        column=column,
+        min_value=1,
+        max_value=1,
     )
 
 
