@@ -5,6 +5,7 @@ from __future__ import annotations
 from coretelecoms.ops import ledger
 from coretelecoms.ops.erasure import erase_customer, traces
 from coretelecoms.publish.warehouse import connect, fetch
+from coretelecoms.runner import DAILY_CHAIN, layer_function
 
 COMPLAINTS = ("silver.call_logs", "silver.social_complaints", "silver.web_complaints")
 
@@ -31,11 +32,9 @@ def test_rerunning_a_date_changes_no_table(lakehouse):
     ctx = lakehouse.context("rerun")
     names = [t for t in ctx.lake.list_tables() if t.split(".")[0] in ("bronze", "silver", "gold")]
     before = {t: ctx.lake.version(t) for t in names}
-    from conftest import DATES
-    from coretelecoms.runner import DAILY_CHAIN, layer_function
 
     for layer in DAILY_CHAIN:
-        entries = layer_function(layer)(ctx.for_layer(layer), DATES[-1])
+        entries = layer_function(layer)(ctx.for_layer(layer), lakehouse.dates[-1])
         assert all(e.status != "failed" for e in entries), (layer, entries)
     assert {t: ctx.lake.version(t) for t in names} == before
 

@@ -21,12 +21,12 @@ def test_notebook_is_committed_without_outputs(name):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_end_to_end(small_lake, name):
+def test_notebook_runs_end_to_end(notebook_lake, name):
     from nbclient import NotebookClient
 
     book = nbformat.read(NOTEBOOKS / name, as_version=4)
     NotebookClient(
-        book, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(small_lake)}}
+        book, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(notebook_lake)}}
     ).execute()
     errors = [o for c in book.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors, errors
