@@ -51,6 +51,7 @@ def spark(tmp_path_factory):
     yield session
     session.stop()
 
+
 START = date(2025, 11, 20)
 DAYS = 4
 DATES = [START + timedelta(days=i) for i in range(DAYS)]

@@ -41,12 +41,18 @@ def test_sources_generate_writes_the_tree_the_tables_and_the_manifest(tmp_path, 
     assert "call_logs_day_2025-11-21.csv" in result.output
     from coretelecoms.sources import dsn, local_postgres
 
-    with psycopg2.connect(dsn(local_postgres(tmp_path / "sources" / "postgres"))) as conn, conn.cursor() as cur:
+    with (
+        psycopg2.connect(dsn(local_postgres(tmp_path / "sources" / "postgres"))) as conn,
+        conn.cursor() as cur,
+    ):
         cur.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'customer_complaints' "
             "AND table_name LIKE 'web_form_request_%' ORDER BY 1"
         )
-        assert [r[0] for r in cur.fetchall()] == ["web_form_request_2025_11_20", "web_form_request_2025_11_21"]
+        assert [r[0] for r in cur.fetchall()] == [
+            "web_form_request_2025_11_20",
+            "web_form_request_2025_11_21",
+        ]
         cur.execute('SELECT COUNT(*) FROM customer_complaints."web_form_request_2025_11_21"')
         expected = manifest["tables"]["customer_complaints.web_form_request_2025_11_21"]["records"]
         assert cur.fetchone()[0] == expected
