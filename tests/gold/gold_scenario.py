@@ -4,7 +4,8 @@ The scenario (drops 2025-11-20, 21, 22):
 - customer C1 moves house on day 2 (SCD2); C3 is first seen on day 2 but complained on day 1 (late arriving);
 - agent 1001 is promoted Junior -> Senior on day 2;
 - web form W1 goes Backlog (day 1) -> In-Progress (day 2) -> Resolved (day 3);
-- customer C2 complains on social (Facebook) and, 26 h later, by phone: channel hopping.
+- customer C2 complains on social (Facebook) and, 26 h later, by phone: channel hopping;
+- social complaint S3 arrives on day 3 Resolved but without a resolution date (a real broken form).
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ DAY2 = dict(
 )
 DAY3 = dict(
     calls=[call("K3", C2, 1002, "2025-11-21 10:00:00", "Blocked", category="Network Failure")],
+    social=[social("S3", C3, 1001, "2025-11-22 08:00:00", "Resolved", platform="Instagram")],
     web=[web("W1", C3, 1002, "2025-11-18 09:00:00", "Resolved", resolved="2025-11-22 09:00:00")],
 )
 

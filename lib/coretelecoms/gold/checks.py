@@ -172,7 +172,7 @@ def silver_rows(lake: DeltaEngine) -> tuple[int, str]:
 def fact_suite(lake: DeltaEngine) -> GoldSuite:
     gx, gxe = _gx()
     table = R.FCT_COMPLAINT_TABLE
-    frame = lake.read(table).select("complaint_sk", *[c for c, _, _ in FACT_REFERENCES])
+    frame = lake.read(table).select("complaint_sk", "is_resolved", *[c for c, _, _ in FACT_REFERENCES])
     checks = [*gx.key_checks(["complaint_sk"])]
     for i, (column, dim, key) in enumerate(FACT_REFERENCES):
         if not lake.exists(dim):
@@ -192,16 +192,29 @@ def fact_suite(lake: DeltaEngine) -> GoldSuite:
             _always_true(
                 f"{column}_resolves", F.col(f"_ref{i}").isNotNull(), f"{column} exists in {dim}.{key}"
             ),
-            _check(
-                f"{column}_on_unknown_member",
-                gxe.ExpectColumnValuesToNotBeInSet,
-                gate=False,
-                needs=(column,),
-                column=column,
-                value_set=[UNKNOWN_KEY],
-                note="facts on the unknown member (counted, not failed)",
-            ),
         ]
+        if column == "resolution_date_key":
+            # An open complaint has no resolution date yet: only a resolved one on -1 is worth counting.
+            checks.append(
+                _always_true(
+                    "resolved_complaints_have_a_resolution_date",
+                    ~(F.col("is_resolved") & (F.col(column) == UNKNOWN_KEY)),
+                    "resolved facts whose resolution date is unknown (counted, not failed)",
+                    gate=False,
+                )
+            )
+        else:
+            checks.append(
+                _check(
+                    f"{column}_on_unknown_member",
+                    gxe.ExpectColumnValuesToNotBeInSet,
+                    gate=False,
+                    needs=(column,),
+                    column=column,
+                    value_set=[UNKNOWN_KEY],
+                    note="facts on the unknown member (counted, not failed)",
+                )
+            )
     expected, note = silver_rows(lake)
     checks.append(gx.row_count_check("fact_rows_equal_silver_rows", expected, note))
     return _suite(table, checks, frame)

@@ -1,15 +1,28 @@
 """Delta through delta-rs, for machines without the delta-spark jars (laptops, CI).
 
-Writes go Spark -> Arrow -> delta-rs on the driver. Reads list the live files of the snapshot with
-`file_uris()` and hand exactly those to Spark's Parquet reader: a Delta folder read as plain Parquet
-would also return the files that MERGE and overwrite removed.
+Writes stage through Parquet: Spark writes the frame to a local staging folder (in its tasks, streaming)
+and delta-rs reads those files as a stream of record batches, so neither the JVM nor Python holds a whole
+table at once (collecting a 2.5M-row dimension with `toArrow()` ran a 4 GB driver out of heap). The change
+feed goes the other way, delta-rs -> Parquet -> Spark. Staging needs the driver and the executors to share a
+file system, which holds for local Spark, the only place this engine runs (clusters have delta-spark).
+
+Reads list the live files of the snapshot with `file_uris()` and hand exactly those to Spark's Parquet
+reader: a Delta folder read as plain Parquet would also return the files that MERGE and overwrite removed.
 """
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 from pyspark.sql import DataFrame
@@ -33,8 +46,22 @@ def _plain(table: pa.Table) -> pa.Table:
     return table.cast(pa.schema(fields))
 
 
-def _arrow(df: DataFrame) -> pa.Table:
-    return _plain(df.toArrow())
+def _stage_root(spark) -> Path:
+    local = spark.sparkContext.getConf().get("spark.local.dir", None)
+    root = Path(local.split(",")[0] if local else tempfile.gettempdir()) / "delta-rs-stage"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+class Staged:
+    """A frame written to Parquet by Spark: its row count and a fresh stream of its record batches."""
+
+    def __init__(self, folder: Path) -> None:
+        self.dataset = pads.dataset(str(folder), format="parquet")
+        self.num_rows = self.dataset.count_rows()
+
+    def reader(self) -> pa.RecordBatchReader:
+        return self.dataset.scanner().to_reader()
 
 
 def _commit(txn: Txn | None) -> CommitProperties | None:
@@ -45,6 +72,21 @@ def _commit(txn: Txn | None) -> CommitProperties | None:
 
 class DeltaRsEngine(DeltaEngine):
     name = "delta-rs"
+
+    def __init__(self, spark, root: str, storage_options: dict[str, str] | None = None) -> None:
+        super().__init__(spark, root, storage_options)
+        # Spark writes timestamps to Parquet as INT96 by default, which Arrow reads back as naive
+        # nanoseconds; microseconds with the UTC flag keep both the instant and Delta's precision.
+        spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+
+    @contextmanager
+    def _staged(self, df: DataFrame) -> Iterator[Staged]:
+        folder = Path(tempfile.mkdtemp(prefix="write-", dir=_stage_root(self.spark)))
+        try:
+            df.write.mode("overwrite").parquet(str(folder / "data"))
+            yield Staged(folder / "data")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _table(self, table: str, version: int | None = None) -> DeltaTable:
         return DeltaTable(self.path(table), version=version, storage_options=self.storage_options or None)
@@ -71,11 +113,11 @@ class DeltaRsEngine(DeltaEngine):
             .select(*[f"`{name}`" for name in schema.names])
         )
 
-    def _write(self, table: str, data: pa.Table, mode: str, partition_by, predicate, txn) -> WriteResult:
+    def _write(self, table: str, data: Staged, mode: str, partition_by, predicate, txn) -> WriteResult:
         path = self.path(table)
         write_deltalake(
             path,
-            data,
+            data.reader(),
             mode=mode,
             partition_by=partition_by if not self.exists(table) else None,
             predicate=predicate,
@@ -89,15 +131,16 @@ class DeltaRsEngine(DeltaEngine):
     def append(self, table, df, *, partition_by=None, txn=None) -> WriteResult:
         if self.already_committed(table, txn):
             return WriteResult(False, self.version(table))
-        return self._write(table, _arrow(df), "append", partition_by, None, txn)
+        with self._staged(df) as data:
+            return self._write(table, data, "append", partition_by, None, txn)
 
     def overwrite(self, table, df, *, predicate=None, partition_by=None, txn=None) -> WriteResult:
         if self.already_committed(table, txn):
             return WriteResult(False, self.version(table))
-        data = _arrow(df)
         if predicate is not None and not self.exists(table):
             predicate = None  # nothing to replace yet
-        return self._write(table, data, "overwrite", partition_by, predicate, txn)
+        with self._staged(df) as data:
+            return self._write(table, data, "overwrite", partition_by, predicate, txn)
 
     def merge(
         self,
@@ -114,7 +157,31 @@ class DeltaRsEngine(DeltaEngine):
     ) -> WriteResult:
         if self.already_committed(table, txn):
             return WriteResult(False, self.version(table))
-        data = _arrow(df)
+        with self._staged(df) as data:
+            return self._merge(
+                table,
+                data,
+                keys,
+                update_condition,
+                update,
+                insert,
+                delete_not_matched_by_source,
+                partition_by,
+                txn,
+            )
+
+    def _merge(
+        self,
+        table,
+        data: Staged,
+        keys,
+        update_condition,
+        update,
+        insert,
+        delete_not_matched_by_source,
+        partition_by,
+        txn,
+    ) -> WriteResult:
         if not self.exists(table):
             if not insert:
                 return WriteResult(False, None)
@@ -123,7 +190,7 @@ class DeltaRsEngine(DeltaEngine):
             return result
         on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
         merger = self._table(table).merge(
-            source=data,
+            source=data.reader(),
             predicate=on,
             source_alias="s",
             target_alias="t",
@@ -170,12 +237,21 @@ class DeltaRsEngine(DeltaEngine):
         reader = dt.load_cdf(
             starting_version=start_version, ending_version=end_version, allow_out_of_range=True
         )
-        data = _plain(pa.RecordBatchReader.from_stream(reader).read_all())
-        return (
-            self.spark.createDataFrame(data)
-            if data.num_rows
-            else self.spark.createDataFrame([], from_arrow_schema(data.schema, prefer_timestamp_ntz=True))
-        )
+        batches = pa.RecordBatchReader.from_stream(reader)
+        schema = _plain(batches.schema.empty_table()).schema
+        spark_schema = from_arrow_schema(schema, prefer_timestamp_ntz=True)
+        folder = Path(tempfile.mkdtemp(prefix="changes-", dir=_stage_root(self.spark)))
+        # The frame is read lazily, so the staged files live until the process ends.
+        atexit.register(shutil.rmtree, folder, True)
+        rows = 0
+        with pq.ParquetWriter(folder / "part-0.parquet", schema) as out:
+            for batch in batches:
+                if batch.num_rows:
+                    out.write_table(_plain(pa.Table.from_batches([batch])))
+                    rows += batch.num_rows
+        if not rows:
+            return self.spark.createDataFrame([], spark_schema)
+        return self.spark.read.schema(spark_schema).parquet(str(folder))
 
     def file_count(self, table) -> int:
         return len(self._table(table).file_uris())
