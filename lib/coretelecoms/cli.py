@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -138,11 +139,14 @@ def parse_dates(run_date: str | None, start: str | None, end: str | None) -> lis
     raise fail("give either --date D, or --start D and --end D", 2)
 
 
-def run_layers(s: Settings, layers: list[str], dates: list, *, resume: bool = False) -> list:
+def run_layers(
+    s: Settings, layers: list[str], dates: list, *, resume: bool = False, rebuild: bool = False
+) -> list:
     """Run each layer for each date in order; stop at the first failure.
 
     With `resume`, a date × layer the ledger shows as completed is skipped (backfills restart where they
-    failed). A layer that raises is recorded in the ledger as failed, never lost in a traceback.
+    failed). `rebuild` recomputes gold from silver. A layer that raises is recorded in the ledger as
+    failed, never lost in a traceback.
     """
     from coretelecoms.context import RunContext
     from coretelecoms.ops import ledger
@@ -152,6 +156,8 @@ def run_layers(s: Settings, layers: list[str], dates: list, *, resume: bool = Fa
         functions = {layer: layer_function(layer) for layer in layers}
     except LayerNotBuilt as exc:
         raise fail(str(exc), 3) from None
+    if rebuild:
+        functions["gold"] = functools.partial(functions["gold"], rebuild=True)
     ctx = RunContext.create(s, layers[0])
     runs = []
     for run_date in dates:
@@ -211,6 +217,9 @@ def run(
     force: Annotated[
         bool, typer.Option(help="With `all`: rerun dates the ledger shows as completed.")
     ] = False,
+    rebuild: Annotated[
+        bool, typer.Option(help="With `gold`: recompute every gold table from silver (identical result).")
+    ] = False,
 ):
     """Run a layer (or the whole daily chain with `all`) for a date or a range of dates.
 
@@ -221,11 +230,13 @@ def run(
 
     if layer != "all" and layer not in LAYERS:
         raise fail(f"unknown layer {layer!r}; choose from {', '.join(LAYERS + ['all'])}", 2)
+    if rebuild and layer != "gold":
+        raise fail("--rebuild applies to gold only: coretelecoms run gold --rebuild --date D", 2)
     if layer == "maintenance" and not (run_date or start or end):
         dates = [None]
     else:
         dates = parse_dates(run_date, start, end)
-    runs = run_layers(settings(), expand(layer), dates, resume=layer == "all" and not force)
+    runs = run_layers(settings(), expand(layer), dates, resume=layer == "all" and not force, rebuild=rebuild)
     done = [r for r in runs if not r.failed]
     console.print(f"{len(done)} layer run(s) completed" + (", 1 failed" if len(done) < len(runs) else ""))
     if any(r.failed for r in runs):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from datetime import date
 
@@ -15,6 +16,8 @@ def main(layer: str, argv: list[str] | None = None) -> int:
     parser.add_argument("--start", type=date.fromisoformat, help="first date of a range")
     parser.add_argument("--end", type=date.fromisoformat, help="last date of a range")
     parser.add_argument("--env", help="settings file conf/<env>.yaml (default CORETELECOMS_ENV or local)")
+    if layer == "gold":
+        parser.add_argument("--rebuild", action="store_true", help="recompute every gold table from silver")
     args = parser.parse_args(argv)
     from coretelecoms.context import RunContext
     from coretelecoms.runner import dates_between, layer_function
@@ -31,6 +34,8 @@ def main(layer: str, argv: list[str] | None = None) -> int:
         print(f"settings error: {exc}", file=sys.stderr)
         return 2
     run = layer_function(layer)
+    if getattr(args, "rebuild", False):
+        run = functools.partial(run, rebuild=True)
     ctx = RunContext.create(settings, layer)
     failed = False
     for run_date in dates:

@@ -19,6 +19,8 @@ def test_unknown_layer_and_missing_dates_exit_2():
     assert result.exit_code == 2 and "give either --date D" in result.output
     result = runner.invoke(app, ["run", "bronze", "--start", "2025-11-22", "--end", "2025-11-20"])
     assert result.exit_code == 2 and "before --start" in result.output
+    result = runner.invoke(app, ["run", "silver", "--rebuild", "--date", "2025-11-20"])
+    assert result.exit_code == 2 and "--rebuild applies to gold only" in result.output
 
 
 def test_a_bad_setting_exits_2_with_one_line(monkeypatch):
