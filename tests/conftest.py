@@ -42,6 +42,7 @@ def spark(tmp_path_factory):
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.parquet.inferTimestampNTZ.enabled", "true")
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
         .config("spark.driver.memory", "4g")
         .config("spark.local.dir", str(tmp))
         .config("spark.sql.warehouse.dir", str(tmp / "warehouse"))

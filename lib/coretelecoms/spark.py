@@ -58,6 +58,8 @@ def get_spark(settings: Settings) -> SparkSession:
         "spark.sql.execution.arrow.pyspark.fallback.enabled": "false",
         "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        # Parquet that other readers take (delta-rs, COPY INTO): INT96, Spark's default, is legacy.
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     }
     if settings.is_local:
         conf |= {
