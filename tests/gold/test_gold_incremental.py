@@ -146,14 +146,11 @@ def test_lifecycle_of_a_complaint_through_three_drops(scenario):
         w1["days_seen_to_resolved"],
     ) == (1, 1, 2)
     assert w1["days_open"] == 4  # requested 2025-11-18, resolved 2025-11-22
-    assert (w1["is_open"], w1["as_of_date"], w1["current_status"], w1["status_changes"]) == (
-        False,
-        None,
-        "Resolved",
-        2,
-    )
-    s1 = by_sk[f["S1"]["complaint_sk"]]
-    assert (s1["is_open"], s1["as_of_date"], s1["days_open"]) == (True, D3, (D3 - date(2025, 10, 1)).days)
+    assert (w1["is_open"], w1["current_status"], w1["status_changes"]) == (False, "Resolved", 2)
+    s1 = by_sk[f["S1"]["complaint_sk"]]  # seen on day 1 only, still open
+    assert (s1["is_open"], s1["last_seen_date"], s1["days_open"]) == (True, D1, (D1 - date(2025, 10, 1)).days)
+    # A complaint that did not change is not rewritten: S1's row is still the one day 1 wrote.
+    assert s1["_updated_at"] < w1["_updated_at"]
 
 
 def test_risk_mart_flags_channel_hopping(scenario):

@@ -87,6 +87,17 @@ def test_later_change_publishes_only_the_changed_rows_and_rerun_nothing(ctx):
     assert all(json.loads(e.details)["up_to_date"] for e in third)
 
 
+def test_a_snapshot_table_is_replaced_whole_on_each_publish(ctx):
+    mart = PublishedTable(FACT.name, FACT.keys, FACT.measures, snapshot=True)
+    seed_gold(ctx)
+    run_publish(ctx, catalog=(mart,))
+    ctx.lake.overwrite(FACT.name, events(ctx.spark, range(1, 51), amount=2.0))
+    (entry,) = run_publish(ctx.for_layer("publish"), catalog=(mart,))
+    assert entry.status == "ok" and json.loads(entry.details)["full_refresh"] is True
+    assert entry.rows_out == 50
+    assert warehouse_rows(ctx, "SELECT COUNT(*), SUM(AMOUNT) FROM FCT_EVENT") == [(50, 2550.0)]
+
+
 def test_crash_between_snowflake_commit_and_state_commit_leaves_no_duplicates(ctx):
     seed_gold(ctx)
     run_publish(ctx, catalog=CATALOG)

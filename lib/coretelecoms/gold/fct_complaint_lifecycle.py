@@ -4,14 +4,13 @@ Milestones are drop dates: `first_<status>_date` is the first drop on which the 
 that status, read from `silver.complaint_status_history` (every status silver recorded, with its drop
 date) and the complaint's current silver row. Day counts between milestones are NULL when a milestone
 is missing or came out of order. `days_open` runs from the request date to the resolution date (the
-resolution time, or the first drop seen Resolved) or, while open, to `as_of_date` (the run date; NULL
-once closed, when `days_open` is final): open rows age every day, which is why the table is partitioned by `is_open` and each run rewrites only the
-open partition plus the complaints that changed.
+resolution time, or the first drop seen Resolved) or, while open, to `last_seen_date` (the last drop that
+carried the complaint). A row therefore changes only when its complaint does: the table is maintained by
+upserting the day's changed complaints, and a publish ships only those. The age of an open complaint as of
+a given day is `that day - request date`; the risk mart computes it as of its run date.
 """
 
 from __future__ import annotations
-
-from datetime import date
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -63,8 +62,8 @@ def open_days(end: Column) -> Column:
     return F.when(diff.isNotNull(), F.greatest(diff, F.lit(0)))
 
 
-def build_lifecycle(facts: DataFrame, history: DataFrame, as_of: date) -> DataFrame:
-    """Fact rows + their status history -> lifecycle rows as of `as_of`."""
+def build_lifecycle(facts: DataFrame, history: DataFrame) -> DataFrame:
+    """Fact rows + their status history -> lifecycle rows."""
     observed = history_observations(history).unionByName(fact_observations(facts))
     seen = F.col("seen_date")
     milestones = observed.groupBy("complaint_sk").agg(
@@ -75,7 +74,7 @@ def build_lifecycle(facts: DataFrame, history: DataFrame, as_of: date) -> DataFr
     )
     is_open = F.coalesce(F.col("current_status") != RESOLVED, F.lit(True))
     resolved_on = F.coalesce(F.to_date("resolved_at"), F.col("first_resolved_date"))
-    end = F.when(F.col("is_open"), F.lit(as_of)).otherwise(resolved_on)
+    end = F.when(F.col("is_open"), F.col("last_seen_date")).otherwise(resolved_on)
     lifecycle = (
         facts.select(
             "complaint_sk",
@@ -95,12 +94,5 @@ def build_lifecycle(facts: DataFrame, history: DataFrame, as_of: date) -> DataFr
         .withColumn("days_blocked_to_resolved", days_between("first_resolved_date", "first_blocked_date"))
         .withColumn("days_seen_to_resolved", days_between("first_resolved_date", "first_seen_date"))
         .withColumn("days_open", open_days(end))
-        .withColumn("as_of_date", F.when(F.col("is_open"), F.lit(as_of)))
     )
     return conform(lifecycle, FCT_COMPLAINT_LIFECYCLE)
-
-
-def age_open(lifecycle: DataFrame, as_of: date) -> DataFrame:
-    """Open lifecycle rows whose complaint did not change: only `days_open` and `as_of_date` move."""
-    aged = lifecycle.withColumn("days_open", open_days(F.lit(as_of))).withColumn("as_of_date", F.lit(as_of))
-    return conform(aged, FCT_COMPLAINT_LIFECYCLE)

@@ -25,7 +25,7 @@ from coretelecoms.gold.complaints import SOURCES, conform_complaints
 from coretelecoms.gold.dim_channel import build_dim_channel
 from coretelecoms.gold.dim_complaint_category import build_dim_complaint_category
 from coretelecoms.gold.fct_complaint import build_facts, point_in_time
-from coretelecoms.gold.fct_complaint_lifecycle import age_open, build_lifecycle
+from coretelecoms.gold.fct_complaint_lifecycle import build_lifecycle
 from coretelecoms.gold.incremental import (
     MAX_IN_LIST,
     Written,
@@ -42,7 +42,7 @@ from coretelecoms.gold.incremental import (
 )
 from coretelecoms.gold.keys import UNKNOWN_KEY, surrogate_key
 from coretelecoms.gold.scd2 import changed_states, latest_change, version_points
-from coretelecoms.gold.schema import FCT_COMPLAINT, FCT_COMPLAINT_LIFECYCLE, conform, with_audit
+from coretelecoms.gold.schema import FCT_COMPLAINT, conform, with_audit
 from coretelecoms.lake import Txn
 
 DIM_CUSTOMER = "gold.dim_customer"
@@ -491,44 +491,45 @@ def refresh_lifecycle(run: GoldRun) -> Step:
         step.skipped_reason = "gold.fct_complaint does not exist yet"
         return step
     done = run.wm(table, FCT_COMPLAINT_TABLE, current)
-    as_of, stored_as_of = run.as_of(table)
-    step.inputs = {FCT_COMPLAINT_TABLE: [None if done is None else done + 1, current], "as_of": str(as_of)}
-    moved_on = stored_as_of is not None and stored_as_of < as_of
-    if done is not None and done >= current and not moved_on:
+    step.inputs = {FCT_COMPLAINT_TABLE: [None if done is None else done + 1, current]}
+    if done is not None and done >= current:
         return step
     facts = lake.read(FCT_COMPLAINT_TABLE, current).select(*[f.name for f in FCT_COMPLAINT.fields])
     history = status_history(run)
     if done is None:
         step.mode = "full"
-        rows = build_lifecycle(facts, history, as_of)
         txn = txn_for(lake, table, FCT_COMPLAINT_TABLE, current)
-        result = lake.overwrite(table, run.stamped(rows), partition_by=["is_open"], txn=txn)
+        result = lake.overwrite(table, run.stamped(build_lifecycle(facts, history)), txn=txn)
         step.written.add(result, inserted=written_rows(result))
         step.written.commits += ensure_watermark(lake, table, FCT_COMPLAINT_TABLE, current)
         return step
     step.mode = "incremental"
-    affected = (
-        fact_changes(run, done + 1, current).select("complaint_sk").distinct()
-        if done < current
-        else run.spark.createDataFrame([], "complaint_sk long")
-    ).persist(StorageLevel.MEMORY_AND_DISK)
+    affected = fact_changes(run, done + 1, current).select("complaint_sk").distinct()
+    affected = affected.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         step.rows_in = affected.count()
-        if not step.rows_in and not moved_on:
+        if not step.rows_in:
             step.written.commits += ensure_watermark(lake, table, FCT_COMPLAINT_TABLE, current)
             return step
-        history_sk = surrogate_key("channel", "complaint_id")
         keys = F.broadcast(affected)  # the day's complaints: small next to the fact and the history
         changed_history = (
-            history.withColumn("complaint_sk", history_sk)
+            history.withColumn("complaint_sk", surrogate_key("channel", "complaint_id"))
             .join(keys, "complaint_sk", "left_semi")
             .drop("complaint_sk")
         )
-        rebuilt = build_lifecycle(
-            facts.join(keys, "complaint_sk", "left_semi"), changed_history, as_of
-        ).persist(StorageLevel.MEMORY_AND_DISK)
+        rebuilt = build_lifecycle(facts.join(keys, "complaint_sk", "left_semi"), changed_history)
+        rebuilt = rebuilt.persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            write_lifecycle(run, step, rebuilt, affected, as_of, current)
+            # Complaints deleted upstream left the fact: their lifecycle rows go too (a handful at most).
+            gone = [r[0] for r in affected.join(rebuilt, "complaint_sk", "left_anti").collect()]
+            txn = Txn(app_id(table, FCT_COMPLAINT_TABLE), current)
+            written = upsert(
+                lake, table, rebuilt, keys=["complaint_sk"], txn=txn, deleted=gone, audit=run.audit
+            )
+            step.written.inserted += written.inserted
+            step.written.updated += written.updated
+            step.written.commits += written.commits
+            step.written.commits += ensure_watermark(lake, table, FCT_COMPLAINT_TABLE, current)
         finally:
             rebuilt.unpersist()
     finally:
@@ -544,49 +545,6 @@ def status_history(run: GoldRun) -> DataFrame:
     return run.spark.createDataFrame(
         [], "complaint_id string, channel string, old_status string, new_status string, drop_date date"
     )
-
-
-def write_lifecycle(
-    run: GoldRun, step: Step, rebuilt: DataFrame, affected: DataFrame, as_of: date, current: int
-):
-    """Open rows age every day: rewrite the open partition (unchanged open complaints aged, changed ones
-    recomputed) in one commit, then upsert the closed complaints that changed with the watermark.
-
-    The open rewrite comes first so that, in the change feed, a complaint that closes is deleted from the
-    open partition before it is inserted in the closed one (the publisher keeps the last change per key).
-    """
-    lake, table = run.lake, LIFECYCLE
-    contract = [f.name for f in FCT_COMPLAINT_LIFECYCLE.fields]
-    stored = lake.read(table)
-    affected = F.broadcast(affected)
-    still_open = stored.filter(F.col("is_open")).join(affected, "complaint_sk", "left_anti").select(*contract)
-    open_rows = age_open(still_open, as_of).unionByName(rebuilt.filter(F.col("is_open")))
-    closed = rebuilt.filter(~F.col("is_open"))
-    # Closed rows of affected complaints that are no longer closed (reopened, or deleted upstream).
-    leaving = (
-        stored.filter(~F.col("is_open"))
-        .join(affected, "complaint_sk", "left_semi")
-        .join(closed.select("complaint_sk"), "complaint_sk", "left_anti")
-    )
-    leaving_keys = small_distinct(leaving, "complaint_sk")
-    txn = Txn(app_id(table, FCT_COMPLAINT_TABLE), current)
-    if leaving_keys is None:
-        kept_closed = (
-            stored.filter(~F.col("is_open")).join(affected, "complaint_sk", "left_anti").select(*contract)
-        )
-        everything = open_rows.unionByName(closed).unionByName(kept_closed)
-        result = lake.overwrite(table, run.stamped(everything), txn=txn)
-        step.written.add(result, inserted=written_rows(result))
-        step.details["rewritten"] = f"all rows (more than {MAX_IN_LIST} complaints reopened)"
-        return
-    predicate = "is_open = true" + (f" OR {in_list('complaint_sk', leaving_keys)}" if leaving_keys else "")
-    result = lake.overwrite(table, run.stamped(open_rows), predicate=predicate)
-    step.written.add(result, updated=written_rows(result))
-    written = upsert(lake, table, closed, keys=["complaint_sk"], txn=txn, audit=run.audit)
-    step.written.inserted += written.inserted
-    step.written.updated += written.updated
-    step.written.commits += written.commits
-    step.written.commits += ensure_watermark(lake, table, FCT_COMPLAINT_TABLE, current)
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,6 @@ FCT_COMPLAINT_LIFECYCLE = struct(
     ("days_blocked_to_resolved", INT),
     ("days_seen_to_resolved", INT),
     ("days_open", INT),
-    ("as_of_date", DATE),
 )
 
 AGG_DAILY_COMPLAINTS = struct(

@@ -10,6 +10,7 @@ reconciliation of row count and checksums between gold and Snowflake; a mismatch
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -69,7 +70,7 @@ def publish_table(
         return entry
     schema = ctx.lake.read(table.name).schema
     added = ensure_table(conn, cfg.schema_name, table.target, schema)
-    full = published is None
+    full = published is None or table.snapshot
     data = ctx.lake.read(table.name, latest) if full else changed_slice(ctx, table, published + 1, latest)
     data = data.cache()
     rows = data.count()
@@ -131,13 +132,18 @@ def run_publish(
     with connect(cfg, query_tag("publish", ctx.run_id)) as conn:
         for table in catalog:
             try:
+                began = time.perf_counter()
                 entry = publish_table(
                     ctx, conn, table, published.get(table.name), after_warehouse_commit=after_warehouse_commit
                 )
+                timing = {"publish_seconds": round(time.perf_counter() - began, 2)}
                 if entry.status == "ok":
+                    began = time.perf_counter()
                     problems = reconcile(ctx, conn, table)
+                    timing["reconcile_seconds"] = round(time.perf_counter() - began, 2)
                     if problems:
                         entry.status, entry.error = "failed", "reconciliation failed: " + "; ".join(problems)
+                entry.details = json.dumps({**json.loads(entry.details or "{}"), **timing})
             except Exception as exc:
                 entry = LedgerEntry(source=table.name, run_date=run_date, status="failed", error=_safe(exc))
             entry.run_date = run_date

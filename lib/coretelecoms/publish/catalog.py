@@ -11,6 +11,9 @@ class PublishedTable:
     keys: tuple[str, ...]
     # Numeric columns summed on both sides by the reconciliation (with the row count and key checksum).
     measures: tuple[str, ...] = ()
+    # A daily snapshot (every row is recomputed as of the run date): replaced whole on each publish, one
+    # TRUNCATE + COPY transaction, which is far cheaper than a MERGE that would match every row.
+    snapshot: bool = False
 
     @property
     def target(self) -> str:
@@ -28,5 +31,5 @@ CATALOG: tuple[PublishedTable, ...] = (
     PublishedTable("gold.fct_complaint_lifecycle", ("complaint_sk",), ("days_open",)),
     PublishedTable("gold.agg_daily_complaints", ("date_key", "channel_key", "category_key"), ("complaints",)),
     PublishedTable("gold.agg_agent_performance", ("agent_sk", "month"), ("handled", "resolved")),
-    PublishedTable("gold.mart_customer_risk", ("customer_id",), ("risk_score",)),
+    PublishedTable("gold.mart_customer_risk", ("customer_id",), ("risk_score",), snapshot=True),
 )
