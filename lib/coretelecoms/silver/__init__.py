@@ -81,7 +81,7 @@ class _Run:
         self.details: dict[str, dict] = {s.table: {"table": s.table, "bronze": s.bronze} for s in TABLES}
         self.metrics: list[Metric] = []
         self.plans: dict[str, Plan | None] = {}
-        self.known = None  # cached dimension keys for the orphan checks
+        self.known = None  # dimension keys for the orphan checks
         self.gate = None
 
     def open_gate(self):
@@ -201,8 +201,6 @@ class _Run:
         for plan in self.plans.values():
             if plan is not None:
                 plan.release()
-        for keys in self.known or ():
-            keys.unpersist()
         ctx = self.ctx
         append_metrics(ctx.lake, ctx.spark, ctx.run_id, self.run_date, self.metrics)
         if self.gate is not None:

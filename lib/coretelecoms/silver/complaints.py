@@ -88,13 +88,21 @@ def flag_known(customers: DataFrame, agents: DataFrame):
     """`customer_known` / `agent_known`: does the reference exist among the given dimension keys?
 
     `customers` has one column `customer_id`, `agents` one column `agent_id` (the dimension keys after
-    this run's updates, each key once)."""
+    this run's updates; a key may appear more than once)."""
 
     def transform(df: DataFrame) -> DataFrame:
-        c = customers.select(F.col("customer_id").alias("_known_customer"))
-        a = agents.select(F.col("agent_id").alias("_known_agent"))
+        # A day references a few hundred thousand customers out of millions: find those among the
+        # dimension keys with a broadcast semi-join (a scan of one column), and broadcast the result
+        # back, so neither the wide batch nor the dimension is shuffled.
+        wanted = df.select(F.col("customer_id").alias("_known_customer")).distinct()
+        c = (
+            customers.select(F.col("customer_id").alias("_known_customer"))
+            .join(F.broadcast(wanted), "_known_customer", "left_semi")
+            .distinct()
+        )
+        a = agents.select(F.col("agent_id").alias("_known_agent")).distinct()
         return (
-            df.join(c, df["customer_id"] == c["_known_customer"], "left")
+            df.join(F.broadcast(c), df["customer_id"] == c["_known_customer"], "left")
             .join(F.broadcast(a), df["agent_id"] == a["_known_agent"], "left")
             .withColumns(
                 {

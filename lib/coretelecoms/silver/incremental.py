@@ -206,14 +206,14 @@ def _known_keys(ctx: RunContext, table: str, key: str, dtype: T.DataType, plan: 
 
 
 def known_dimensions(ctx: RunContext, plans: dict[str, Plan | None]) -> tuple[DataFrame, DataFrame]:
-    """Distinct customer and agent keys after this run, cached: the three complaint tables all use them.
+    """Customer and agent keys after this run (silver's plus this run's batch; a key may repeat).
 
-    The caller unpersists both when the run ends."""
+    Not cached: each complaint table reads only the keys it references (see `flag_known`)."""
     from coretelecoms.silver.tables import AGENTS, CUSTOMERS
 
     customers = _known_keys(ctx, CUSTOMERS.table, CUSTOMERS.key, T.StringType(), plans.get(CUSTOMERS.table))
     agents = _known_keys(ctx, AGENTS.table, AGENTS.key, T.IntegerType(), plans.get(AGENTS.table))
-    return customers.distinct().persist(), agents.distinct().persist()
+    return customers, agents
 
 
 def plan_table(
