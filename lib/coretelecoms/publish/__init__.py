@@ -51,6 +51,16 @@ def method_for(ctx: RunContext) -> str:
     return method
 
 
+def stage_table(cur, table: PublishedTable, staging: str) -> None:
+    cur.execute(f"CREATE OR REPLACE TRANSIENT TABLE {staging} LIKE {table.target}")
+    cur.execute(f"ALTER TABLE {staging} ADD COLUMN {loaders.DELETED} BOOLEAN")
+
+
+def merge_staging(cur, table: PublishedTable, staging: str, schema) -> None:
+    cur.execute(loaders.merge_sql(table.target, staging, table.keys, schema.names))
+    cur.execute(f"DROP TABLE IF EXISTS {staging}")
+
+
 def publish_table(
     ctx: RunContext,
     conn: Any,
@@ -72,36 +82,34 @@ def publish_table(
     added = ensure_table(conn, cfg.schema_name, table.target, schema)
     full = published is None or table.snapshot
     data = ctx.lake.read(table.name, latest) if full else changed_slice(ctx, table, published + 1, latest)
-    data = data.cache()
-    rows = data.count()
     method = method_for(ctx)
     staging = f"{table.target}__STAGING"
+    work_dir = ctx.settings.data_dir / "tmp" / "publish"
     cur = conn.cursor()
     try:
         if full:
-            location = loaders.stage_slice(
-                conn, cfg, data, table.target, ctx.run_id, ctx.settings.data_dir / "tmp" / "publish"
-            )
+            location, rows = loaders.stage_slice(conn, cfg, data, table.target, ctx.run_id, work_dir)
             cur.execute("BEGIN")
             cur.execute(f"TRUNCATE TABLE {table.target}")
             cur.execute(loaders.copy_sql(table.target, location))
             cur.execute("COMMIT")
-        elif rows:
-            cur.execute(f"CREATE OR REPLACE TRANSIENT TABLE {staging} LIKE {table.target}")
-            cur.execute(f"ALTER TABLE {staging} ADD COLUMN {loaders.DELETED} BOOLEAN")
-            if method == "spark-connector":
+        elif method == "spark-connector":
+            data = data.cache()
+            rows = data.count()
+            if rows:
+                stage_table(cur, table, staging)
                 options = loaders.spark_connector_options(cfg, query_tag("publish", ctx.run_id))
                 loaders.write_with_spark_connector(data, options, staging)
-            else:
-                location = loaders.stage_slice(
-                    conn, cfg, data, table.target, ctx.run_id, ctx.settings.data_dir / "tmp" / "publish"
-                )
+                merge_staging(cur, table, staging, schema)
+            data.unpersist()
+        else:
+            location, rows = loaders.stage_slice(conn, cfg, data, table.target, ctx.run_id, work_dir)
+            if rows:
+                stage_table(cur, table, staging)
                 cur.execute(loaders.copy_sql(staging, location))
-            cur.execute(loaders.merge_sql(table.target, staging, table.keys, schema.names))
-            cur.execute(f"DROP TABLE IF EXISTS {staging}")
+                merge_staging(cur, table, staging, schema)
     finally:
         cur.close()
-        data.unpersist()
     if after_warehouse_commit:
         after_warehouse_commit(table.name)
     state.mark_published(ctx, table.name, latest, rows, method)

@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 
 from coretelecoms.publish.warehouse import connect_args
@@ -62,21 +63,27 @@ def write_parquet_local(df: DataFrame, folder: Path) -> list[Path]:
 
 def stage_slice(
     conn: Any, cfg: WarehouseSettings, df: DataFrame, table: str, run_id: str, work_dir: Path
-) -> str:
-    """Put the slice where COPY INTO can read it; returns the stage location."""
+) -> tuple[str, int]:
+    """Put the slice where COPY INTO can read it; returns the stage location and the rows written.
+
+    The rows are counted from the written files, so the slice is computed once and never cached (caching a
+    1.7M-row snapshot cost more than writing it)."""
     cur = conn.cursor()
     try:
         if cfg.external_stage and cfg.external_stage_url:
             url = f"{cfg.external_stage_url.rstrip('/')}/{table}/{run_id}"
             df.write.mode("overwrite").parquet(url)
-            return f"@{cfg.external_stage}/{table}/{run_id}/"
+            rows = df.sparkSession.read.parquet(url).count()  # from the Parquet footers
+            return f"@{cfg.external_stage}/{table}/{run_id}/", rows
         cur.execute(f"CREATE STAGE IF NOT EXISTS {INTERNAL_STAGE}")
         # One folder per table and run: COPY INTO reads exactly this slice, never an older one.
         location = f"@{INTERNAL_STAGE}/{table}/{run_id}"
+        rows = 0
         for path in write_parquet_local(df, work_dir / table / run_id):
+            rows += pq.ParquetFile(path).metadata.num_rows
             # fakesnow (and Parquet in general) needs AUTO_COMPRESS=FALSE: Parquet is compressed already.
             cur.execute(f"PUT 'file://{path}' {location} AUTO_COMPRESS=FALSE OVERWRITE=TRUE")
-        return location
+        return location, rows
     finally:
         cur.close()
 
