@@ -22,7 +22,6 @@ from datetime import UTC, date, datetime
 from coretelecoms.context import RunContext
 from coretelecoms.gold import checks
 from coretelecoms.gold import refresh as R
-from coretelecoms.gold.incremental import arrow_batches
 from coretelecoms.ops import ledger
 from coretelecoms.ops.ledger import LedgerEntry
 
@@ -81,44 +80,43 @@ def run_gold(
     entries: list[LedgerEntry] = []
     written: list[str] = []
     failed = None
-    with arrow_batches(ctx.spark):
-        for table, refresh in _steps(run):
-            started = _now()
-            began = time.perf_counter()
-            if failed:
-                entries.append(
-                    LedgerEntry(
-                        table,
-                        run_date,
-                        status="skipped",
-                        error=f"not run: {failed} failed",
-                        started_at=started,
-                    )
+    for table, refresh in _steps(run):
+        started = _now()
+        began = time.perf_counter()
+        if failed:
+            entries.append(
+                LedgerEntry(
+                    table,
+                    run_date,
+                    status="skipped",
+                    error=f"not run: {failed} failed",
+                    started_at=started,
                 )
-                continue
-            try:
-                step = refresh()
-            except Exception as exc:  # one table's failure is reported, the rest are not attempted
-                log.exception("gold %s failed", table)
-                failed = table
-                message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                entries.append(
-                    LedgerEntry(
-                        table,
-                        run_date,
-                        status="failed",
-                        error=f"{type(exc).__name__}: {message}"[:1000],
-                        started_at=started,
-                    )
+            )
+            continue
+        try:
+            step = refresh()
+        except Exception as exc:  # one table's failure is reported, the rest are not attempted
+            log.exception("gold %s failed", table)
+            failed = table
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            entries.append(
+                LedgerEntry(
+                    table,
+                    run_date,
+                    status="failed",
+                    error=f"{type(exc).__name__}: {message}"[:1000],
+                    started_at=started,
                 )
-                continue
-            if step.written.commits and not step.skipped_reason:
-                written.append(table)
-            entries.append(_entry(step, run_date, started, time.perf_counter() - began))
-        if run.fact_feed is not None:
-            run.fact_feed.unpersist()
-        if expectations and not failed and written:
-            gate(ctx, run_date, entries, written)
+            )
+            continue
+        if step.written.commits and not step.skipped_reason:
+            written.append(table)
+        entries.append(_entry(step, run_date, started, time.perf_counter() - began))
+    if run.fact_feed is not None:
+        run.fact_feed.unpersist()
+    if expectations and not failed and written:
+        gate(ctx, run_date, entries, written)
     ledger.record(ctx, entries)
     return entries
 

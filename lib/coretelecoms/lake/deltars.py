@@ -158,7 +158,7 @@ class DeltaRsEngine(DeltaEngine):
         if self.already_committed(table, txn):
             return WriteResult(False, self.version(table))
         with self._staged(df) as data:
-            return self._merge(
+            return self._merge_staged(
                 table,
                 data,
                 keys,
@@ -170,7 +170,7 @@ class DeltaRsEngine(DeltaEngine):
                 txn,
             )
 
-    def _merge(
+    def _merge_staged(
         self,
         table,
         data: Staged,

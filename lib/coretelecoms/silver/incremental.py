@@ -331,8 +331,8 @@ def _metric(metrics: dict, *names: str) -> int | None:
 def commit(ctx: RunContext, plan: Plan) -> Committed:
     """Write quarantine and status history, then the table; each write carries the bronze version consumed.
 
-    Big writes go in slices of about CHUNK_ROWS keys (the Delta engine takes each slice through Arrow on
-    the driver, so one 2.5M-row write would need several GB there). Only the last slice carries the
+    Big writes go in slices of about CHUNK_ROWS keys, which bounds what one delta-rs MERGE holds in
+    memory (its source and the target rows it matches). Only the last slice carries the
     application transaction: a run that dies half-way is redone from the same bronze range, and the
     rows already written compare as unchanged."""
     lake, spec, wm = ctx.lake, plan.spec, plan.wm
