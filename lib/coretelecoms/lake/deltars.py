@@ -157,54 +157,30 @@ class DeltaRsEngine(DeltaEngine):
     ) -> WriteResult:
         if self.already_committed(table, txn):
             return WriteResult(False, self.version(table))
+        if not insert and not self.exists(table):
+            return WriteResult(False, None)
         with self._staged(df) as data:
-            return self._merge_staged(
-                table,
-                data,
-                keys,
-                update_condition,
-                update,
-                insert,
-                delete_not_matched_by_source,
-                partition_by,
-                txn,
+            if not self.exists(table):
+                result = self._write(table, data, "append", partition_by, None, txn)
+                result.metrics = {"num_target_rows_inserted": data.num_rows}
+                return result
+            on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+            merger = self._table(table).merge(
+                source=data.reader(),
+                predicate=on,
+                source_alias="s",
+                target_alias="t",
+                merge_schema=True,
+                commit_properties=_commit(txn),
             )
-
-    def _merge_staged(
-        self,
-        table,
-        data: Staged,
-        keys,
-        update_condition,
-        update,
-        insert,
-        delete_not_matched_by_source,
-        partition_by,
-        txn,
-    ) -> WriteResult:
-        if not self.exists(table):
-            if not insert:
-                return WriteResult(False, None)
-            result = self._write(table, data, "append", partition_by, None, txn)
-            result.metrics = {"num_target_rows_inserted": data.num_rows}
-            return result
-        on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
-        merger = self._table(table).merge(
-            source=data.reader(),
-            predicate=on,
-            source_alias="s",
-            target_alias="t",
-            merge_schema=True,
-            commit_properties=_commit(txn),
-        )
-        if update:
-            merger = merger.when_matched_update_all(predicate=update_condition)
-        if insert:
-            merger = merger.when_not_matched_insert_all()
-        if delete_not_matched_by_source:
-            merger = merger.when_not_matched_by_source_delete()
-        metrics = merger.execute()
-        return WriteResult(True, self.version(table), metrics)
+            if update:
+                merger = merger.when_matched_update_all(predicate=update_condition)
+            if insert:
+                merger = merger.when_not_matched_insert_all()
+            if delete_not_matched_by_source:
+                merger = merger.when_not_matched_by_source_delete()
+            metrics = merger.execute()
+            return WriteResult(True, self.version(table), metrics)
 
     def delete(self, table, predicate, *, txn=None) -> WriteResult:
         if self.already_committed(table, txn):
