@@ -199,7 +199,7 @@ def test_change_feed_reads_keep_wall_clock_times_whatever_the_session_time_zone(
     assert silver == raw and silver[uid(2)].hour == 6
 
 
-def test_big_writes_go_in_slices_and_still_reconcile(ctx, bronze, monkeypatch):
+def test_updates_merge_in_slices_new_keys_append_and_both_reconcile(ctx, bronze, monkeypatch):
     import coretelecoms.silver.incremental as incremental
 
     monkeypatch.setattr(incremental, "CHUNK_ROWS", 2)
@@ -207,13 +207,17 @@ def test_big_writes_go_in_slices_and_still_reconcile(ctx, bronze, monkeypatch):
     entries = run_silver(ctx, D1, expectations=False)
     _, d = entry_of(entries, "customers")
     assert (d["rows_in"], d["inserted"]) == (5, 5)
-    history = ctx.lake.history("silver.customers")
-    assert [h["operation"] for h in history] == ["WRITE"] * 3  # 5 rows in 3 slices
+    assert [h["operation"] for h in ctx.lake.history("silver.customers")] == ["WRITE"]  # a new table: appended
     assert ctx.lake.txn_version("silver.customers", "silver.customers<-bronze.customers") == 0
 
     bronze.drop("customers", [customer(i, name=f"renamed {i}") for i in range(1, 6)] + [customer(6)], D2)
     entries = run_silver(ctx.for_layer("silver"), D2, expectations=False)
     _, d = entry_of(entries, "customers")
     assert (d["rows_in"], d["inserted"], d["updated"], d["unchanged"]) == (6, 1, 5, 0)
+    # Newest first: the new key appended last (with the watermark), the 5 updates merged in slices.
+    operations = [h["operation"] for h in ctx.lake.history("silver.customers")]
+    assert operations[0] == "WRITE" and operations[-1] == "WRITE"
+    assert set(operations[1:-1]) == {"MERGE"} and len(operations) - 2 > 1
+    assert ctx.lake.txn_version("silver.customers", "silver.customers<-bronze.customers") == 1
     assert ctx.lake.count("silver.customers") == 6
     assert dict(rows_of(ctx.lake, "silver.customers", "customer_id", "name"))[uid(3)] == "Renamed 3"

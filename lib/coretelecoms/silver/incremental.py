@@ -52,7 +52,8 @@ from coretelecoms.silver.latest import (
 )
 from coretelecoms.silver.tables import LINEAGE, QUARANTINE_TABLE, SilverTable
 
-CHUNK_ROWS = 500_000  # rows per write slice (see `commit`)
+CHUNK_ROWS = 500_000  # rows per MERGE slice (see `commit`)
+MAX_BROADCAST_KEYS = 1_000_000  # up to this many batch keys are broadcast to find their stored rows
 ALREADY = "already committed by an earlier run"
 
 
@@ -255,7 +256,15 @@ def plan_table(
         kept = evaluated.filter(F.col(FATE) == KEEP).select(*spec.columns, *LINEAGE)
         existed = lake.exists(spec.table)
         carry = {"resolution_status": T.StringType()} if spec.is_complaint else {}
-        state = current_state(lake.read(spec.table), spec.key, spec.content, carry) if existed else None
+        state = None
+        if existed:
+            stored = lake.read(spec.table)
+            if outcome.kept <= MAX_BROADCAST_KEYS:
+                # A day's keys are few next to the table: find the stored rows they match with a broadcast
+                # semi-join (a scan, no shuffle of the table) and fingerprint only those.
+                keys = evaluated.filter(F.col(FATE) == KEEP).select(spec.key)
+                stored = stored.join(F.broadcast(keys), spec.key, "left_semi")
+            state = current_state(stored, spec.key, spec.content, carry)
         ranked = with_action(rank_latest(with_current(kept, state, spec.key, spec.content, carry), spec.key))
         ranked = ranked.persist()
         cached.append(ranked)
@@ -331,31 +340,37 @@ def _metric(metrics: dict, *names: str) -> int | None:
 def commit(ctx: RunContext, plan: Plan) -> Committed:
     """Write quarantine and status history, then the table; each write carries the bronze version consumed.
 
-    Big writes go in slices of about CHUNK_ROWS keys, which bounds what one delta-rs MERGE holds in
-    memory (its source and the target rows it matches). Only the last slice carries the
-    application transaction: a run that dies half-way is redone from the same bronze range, and the
-    rows already written compare as unchanged."""
+    Keys that changed are MERGEd (in slices of about CHUNK_ROWS keys, which bounds what one delta-rs
+    MERGE holds in memory); keys silver does not have are appended, with no MERGE scanning the table
+    for them. Only the last write carries the application transaction: a run that dies half-way is
+    redone from the same bronze range, and the rows already written compare as unchanged."""
     lake, spec, wm = ctx.lake, plan.spec, plan.wm
     at = ctx.started_at
     if plan.outcome.quarantined:
         lake.append(QUARANTINE_TABLE, plan.quarantine, txn=Txn(app_id(QUARANTINE_TABLE, spec.bronze), wm.end))
     if plan.history is not None and plan.history_rows:
         lake.append(HISTORY_TABLE, plan.history, txn=Txn(app_id(HISTORY_TABLE, spec.bronze), wm.end))
-    source = plan.batch.filter(F.col(ACTION).isin(INSERT, UPDATE)).select(
-        *spec.columns, *LINEAGE, ntz(at).alias("_updated_at"), F.lit(ctx.run_id).alias("_run_id")
-    )
-    txn = Txn(app_id(spec.table, spec.bronze), wm.end)
-    changes = plan.inserted + plan.updated
-    if plan.table_existed and changes == 0:
-        # Nothing to change: an empty commit still records the bronze version consumed.
-        result = lake.append(spec.table, source, txn=txn)
-        return Committed(0, 0, result.version, None if result.committed else ALREADY)
-    slices = max(1, -(-changes // CHUNK_ROWS))
-    inserted = updated = 0
+
+    def rows(action: str) -> DataFrame:
+        return plan.batch.filter(F.col(ACTION) == action).select(
+            *spec.columns, *LINEAGE, ntz(at).alias("_updated_at"), F.lit(ctx.run_id).alias("_run_id")
+        )
+
+    writes: list[tuple[str, DataFrame]] = []
+    slices = -(-plan.updated // CHUNK_ROWS)
     for i in range(slices):
-        part = source if slices == 1 else source.filter(F.pmod(F.xxhash64(spec.key), F.lit(slices)) == i)
-        last = txn if i == slices - 1 else None
-        if not plan.table_existed:  # a new table: every row is an insert, no MERGE needed
+        part = rows(UPDATE)
+        writes.append(
+            ("merge", part if slices == 1 else part.filter(F.pmod(F.xxhash64(spec.key), F.lit(slices)) == i))
+        )
+    # Last, the new keys, with the watermark: an append always commits, even an empty one (a MERGE whose
+    # source is empty may not), so the bronze version consumed is always recorded.
+    writes.append(("append", rows(INSERT)))
+    txn = Txn(app_id(spec.table, spec.bronze), wm.end)
+    inserted = updated = 0
+    for i, (kind, part) in enumerate(writes):
+        last = txn if i == len(writes) - 1 else None
+        if kind == "append":
             result = lake.append(spec.table, part, txn=last)
             inserted += _metric(result.metrics, "num_added_rows", "numOutputRows") or 0
         else:
@@ -364,9 +379,9 @@ def commit(ctx: RunContext, plan: Plan) -> Committed:
                 part,
                 keys=[spec.key],
                 update_condition=f"{newer('s.', 't.')} AND {distinct(spec.content)}",
+                insert=False,
                 txn=last,
             )
-            inserted += _metric(result.metrics, "num_target_rows_inserted", "numTargetRowsInserted") or 0
             updated += _metric(result.metrics, "num_target_rows_updated", "numTargetRowsUpdated") or 0
         if not result.committed:
             return Committed(plan.inserted, plan.updated, result.version, ALREADY)
