@@ -66,7 +66,7 @@ def get_spark(settings: Settings) -> SparkSession:
             "spark.ui.enabled": "false",
             "spark.ui.showConsoleProgress": "false",
             "spark.sql.adaptive.enabled": "true",
-            "spark.driver.extraJavaOptions": "-Dlog4j2.level=ERROR -XX:-DontCompileHugeMethods",
+            "spark.driver.extraJavaOptions": "-Dlog4j2.level=ERROR",
             # Local Spark writes temp shuffle files here; keep them off /tmp-limited machines' roots.
             "spark.local.dir": str(settings.data_dir / "tmp" / "spark"),
             "spark.sql.warehouse.dir": str(settings.data_dir / "tmp" / "spark-warehouse"),
