@@ -142,14 +142,18 @@ def _contains_any(names: list[str]):
     return out
 
 
-def summarize(evaluated: DataFrame, rules: RuleSet) -> RuleOutcome:
-    """One aggregation over the evaluated batch."""
+def outcome_columns(evaluated: DataFrame, rules: RuleSet) -> list:
+    """The aggregations behind a RuleOutcome, to run alone (`summarize`) or beside a caller's own counts."""
     warn_names = [r.name for r in rules.by_action("warn")]
     fate = F.col(FATE)
 
     def count_if(cond):
         return F.sum(F.when(cond, 1).otherwise(0)).cast("long")
 
+    # Files: a set of a few names (COUNT DISTINCT would make Spark expand every row for its own pass).
+    files = (
+        F.size(F.collect_set("_source_file")) if "_source_file" in evaluated.columns else F.lit(0)
+    ).alias("files")
     aggs = [
         F.count(F.lit(1)).alias("rows_in"),
         count_if(fate == KEEP).alias("kept"),
@@ -157,14 +161,15 @@ def summarize(evaluated: DataFrame, rules: RuleSet) -> RuleOutcome:
         count_if(fate == DROP).alias("dropped"),
         count_if(fate == QUARANTINE).alias("quarantined"),
         count_if(fate == FAIL).alias("failed"),
-        F.count_distinct(F.col("_source_file")).alias("files")
-        if "_source_file" in evaluated.columns
-        else F.lit(0).alias("files"),
+        files,
     ]
-    aggs += [
+    return aggs + [
         count_if(F.array_contains(F.col(BROKEN), r.name)).alias(f"r{i}") for i, r in enumerate(rules.rules)
     ]
-    row = evaluated.agg(*aggs).first()
+
+
+def outcome_of(row, rules: RuleSet) -> RuleOutcome:
+    """The RuleOutcome from a row holding the `outcome_columns` aggregations."""
     return RuleOutcome(
         rows_in=row["rows_in"] or 0,
         kept=row["kept"] or 0,
@@ -175,6 +180,11 @@ def summarize(evaluated: DataFrame, rules: RuleSet) -> RuleOutcome:
         files=row["files"] or 0,
         broken={r.name: row[f"r{i}"] or 0 for i, r in enumerate(rules.rules)},
     )
+
+
+def summarize(evaluated: DataFrame, rules: RuleSet) -> RuleOutcome:
+    """One aggregation over the evaluated batch."""
+    return outcome_of(evaluated.agg(*outcome_columns(evaluated, rules)).first(), rules)
 
 
 def fail_messages(outcome: RuleOutcome, rules: RuleSet) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from coretelecoms.silver.conform import (
@@ -25,7 +25,7 @@ from coretelecoms.silver.conform import (
     parse_timestamp,
     text,
 )
-from coretelecoms.silver.latest import EXISTS, ORDER, current, newer
+from coretelecoms.silver.latest import EXISTS, current, newer
 
 HISTORY_TABLE = "silver.complaint_status_history"
 HISTORY_COLUMNS = (
@@ -116,27 +116,37 @@ def flag_known(customers: DataFrame, agents: DataFrame):
     return transform
 
 
-def status_history(rows: DataFrame, key: str, channel: str, run_id: str, at: datetime) -> DataFrame:
-    """Status observations that are news to silver -> rows of `silver.complaint_status_history`.
+HISTORY_FLAG = "_history"
 
-    `rows` are this batch's accepted rows, every version (before deduplication), each with the current
-    silver row of its key beside it (`latest.with_current(..., carry={"resolution_status": ...})`). Per
-    complaint, the rows newer than the silver row are taken in order; a row is recorded when its status
-    differs from the status before it (the silver row's, or the previous batch row's). A complaint silver
-    has never seen records its first status with `old_status` NULL, so the history holds every status
-    silver recorded, transitions included."""
-    t_status = current("resolution_status")
-    news = rows.filter(F.col(EXISTS).isNull() | F.expr(newer("", "_t")))
-    w = Window.partitionBy(key).orderBy(*[F.col(c) for c in ORDER])
-    first = F.row_number().over(w) == 1
-    previous = F.when(first, F.col(t_status)).otherwise(F.lag("resolution_status").over(w))
-    had_previous = F.when(first, F.col(EXISTS).isNotNull()).otherwise(F.lit(True))
-    seq = news.withColumns({"_old": previous, "_had_previous": had_previous})
-    changes = seq.filter(~F.col("_had_previous") | ~F.col("_old").eqNullSafe(F.col("resolution_status")))
-    return changes.select(
+
+def history_flags(key: str, window) -> dict:
+    """Columns marking the rows that go to `silver.complaint_status_history`, computed over `window`.
+
+    `window` orders each complaint's accepted rows of this batch newest first (`latest.ORDER`), each row
+    with the current silver row of its key beside it (`latest.with_current(..., carry={"resolution_status":
+    ...})`). The rows newer than the silver row are news; a news row is recorded when its status differs
+    from the status before it (the next older batch row's, or for the oldest news row the silver row's).
+    A complaint silver has never seen records its first status with `old_status` NULL, so the history
+    holds every status silver recorded, transitions included."""
+    is_news = F.coalesce(F.col(EXISTS).isNull() | F.expr(newer("", "_t")), F.lit(False))
+    oldest_news = ~F.coalesce(F.lead(is_news).over(window), F.lit(False))
+    previous = F.when(oldest_news, F.col(current("resolution_status"))).otherwise(
+        F.lead("resolution_status").over(window)
+    )
+    had_previous = F.when(oldest_news, F.col(EXISTS).isNotNull()).otherwise(F.lit(True))
+    changed = ~had_previous | ~previous.eqNullSafe(F.col("resolution_status"))
+    return {
+        "_old_status": F.when(had_previous, previous),
+        HISTORY_FLAG: is_news & changed,
+    }
+
+
+def status_history(rows: DataFrame, key: str, channel: str, run_id: str, at: datetime) -> DataFrame:
+    """The rows `history_flags` marked -> rows of `silver.complaint_status_history`."""
+    return rows.filter(F.col(HISTORY_FLAG)).select(
         F.col(key).alias("complaint_id"),
         F.lit(channel).alias("channel"),
-        F.when(F.col("_had_previous"), F.col("_old")).alias("old_status"),
+        F.col("_old_status").alias("old_status"),
         F.col("resolution_status").alias("new_status"),
         F.coalesce(F.col("drop_date"), F.col("_source_date")).alias("drop_date"),
         F.col("_source_file"),

@@ -32,10 +32,17 @@ from coretelecoms.quality.row_rules import (
     RuleOutcome,
     apply_rules,
     fail_messages,
-    summarize,
+    outcome_columns,
+    outcome_of,
 )
 from coretelecoms.quality.rules import Rule, RuleSet
-from coretelecoms.silver.complaints import HISTORY_TABLE, flag_known, status_history
+from coretelecoms.silver.complaints import (
+    HISTORY_FLAG,
+    HISTORY_TABLE,
+    flag_known,
+    history_flags,
+    status_history,
+)
 from coretelecoms.silver.conform import ntz
 from coretelecoms.silver.latest import (
     ACTION,
@@ -46,14 +53,14 @@ from coretelecoms.silver.latest import (
     current_state,
     distinct,
     newer,
-    rank_latest,
+    newest_first,
     with_action,
     with_current,
 )
 from coretelecoms.silver.tables import LINEAGE, QUARANTINE_TABLE, SilverTable
 
 CHUNK_ROWS = 500_000  # rows per MERGE slice (see `commit`)
-MAX_BROADCAST_KEYS = 1_000_000  # up to this many batch keys are broadcast to find their stored rows
+MAX_BROADCAST_KEYS = 1_000_000  # up to this many batch rows, their keys are broadcast to find stored rows
 ALREADY = "already committed by an earlier run"
 
 
@@ -170,7 +177,7 @@ class Plan:
     @property
     def batch(self) -> DataFrame:
         """The latest row of each key: what the MERGE compares (insert, update or leave unchanged)."""
-        return self.ranked.filter(F.col(RANK) == 1).drop(RANK)
+        return self.ranked.filter(F.col(RANK) == 1).select(*self.spec.columns, *LINEAGE, ACTION)
 
     @property
     def batch_rows(self) -> int:
@@ -222,6 +229,10 @@ def plan_table(
 ) -> Plan | None:
     """Read what is new in bronze, clean it, apply the rules, deduplicate, compare with silver. No writes.
 
+    The batch is evaluated once: every row with its verdict, its key's stored state beside it, its rank
+    among the accepted versions of its key and (for complaints) its status-history flags, cached as
+    `ranked`; one aggregation then counts everything the commit and the reconciliation need.
+
     Returns None when bronze has nothing silver has not consumed. Raises QualityFailure when a `fail`
     rule is broken."""
     lake = ctx.lake
@@ -230,51 +241,47 @@ def plan_table(
         return None
     if spec.is_complaint:
         rules = rules.with_rules(orphan_rules(rules.on_orphan))
-    cleaned = read_new(lake, spec, wm).transform(with_raw).transform(spec.clean)
-    if spec.is_complaint:
-        cleaned = cleaned.transform(flag_known(*known))
-    # Cache only what the rest needs: typed columns, lineage, verdicts, and the raw JSON of rejected rows.
-    evaluated = cleaned.transform(apply_rules(rules))
-    evaluated = evaluated.select(
+    new_rows = read_new(lake, spec, wm)
+    cleaned = new_rows.transform(with_raw).transform(spec.clean)
+    flagged = cleaned.transform(flag_known(*known)) if spec.is_complaint else cleaned
+    # Only what the rest needs: typed columns, lineage, verdicts, and the raw JSON of rejected rows.
+    evaluated = flagged.transform(apply_rules(rules)).select(
         *spec.columns,
         *LINEAGE,
         BROKEN,
         FATE,
         F.when(F.col(FATE) == QUARANTINE, raw_json()).alias("raw_record"),
-    ).persist()
-    cached = [evaluated]
+    )
+    existed = lake.exists(spec.table)
+    carry = {"resolution_status": T.StringType()} if spec.is_complaint else {}
+    state = None
+    if existed:
+        stored = lake.read(spec.table)
+        if new_rows.count() <= MAX_BROADCAST_KEYS:
+            # A day's keys are few next to the table: find the stored rows they match with a broadcast
+            # semi-join (a scan, no shuffle of the table) and fingerprint only those.
+            stored = stored.join(F.broadcast(cleaned.select(spec.key)), spec.key, "left_semi")
+        state = current_state(stored, spec.key, spec.content, carry)
+    # Accepted rows are ranked among the accepted versions of their key; other rows get no rank.
+    accepted = F.col(FATE) == KEEP
+    window = newest_first(spec.key, accepted)
+    ranked = with_current(evaluated, state, spec.key, spec.content, carry).withColumn(
+        RANK, F.when(accepted, F.row_number().over(window))
+    )
+    ranked = with_action(ranked)
+    if spec.is_complaint:
+        ranked = ranked.withColumns(
+            {k: F.when(accepted, v) for k, v in history_flags(spec.key, window).items()}
+        )
+    ranked = ranked.persist()
     try:
-        outcome = summarize(evaluated, rules)
-        if outcome.failed:
-            raise QualityFailure(spec.table, "row rules", fail_messages(outcome, rules))
-        quarantine = None
-        if outcome.quarantined:  # small: kept aside so the wide evaluated batch can be released early
-            quarantined = evaluated.filter(F.col(FATE) == QUARANTINE)
-            quarantine = quarantine_rows(quarantined, spec.table, ctx.run_id, ctx.started_at).persist()
-            cached.append(quarantine)
-            quarantine.count()
-        kept = evaluated.filter(F.col(FATE) == KEEP).select(*spec.columns, *LINEAGE)
-        existed = lake.exists(spec.table)
-        carry = {"resolution_status": T.StringType()} if spec.is_complaint else {}
-        state = None
-        if existed:
-            stored = lake.read(spec.table)
-            if outcome.kept <= MAX_BROADCAST_KEYS:
-                # A day's keys are few next to the table: find the stored rows they match with a broadcast
-                # semi-join (a scan, no shuffle of the table) and fingerprint only those.
-                keys = evaluated.filter(F.col(FATE) == KEEP).select(spec.key)
-                stored = stored.join(F.broadcast(keys), spec.key, "left_semi")
-            state = current_state(stored, spec.key, spec.content, carry)
-        ranked = with_action(rank_latest(with_current(kept, state, spec.key, spec.content, carry), spec.key))
-        ranked = ranked.persist()
-        cached.append(ranked)
         latest = F.col(RANK) == 1
 
         def count_if(cond):
             return F.sum(F.when(cond, 1).otherwise(0)).cast("long")
 
         aggs = [
-            count_if(~latest).alias("superseded"),
+            count_if(F.col(RANK) > 1).alias("superseded"),
             count_if(latest & (F.col(ACTION) == INSERT)).alias("inserted"),
             count_if(latest & (F.col(ACTION) == UPDATE)).alias("updated"),
             count_if(latest & (F.col(ACTION) == UNCHANGED)).alias("unchanged"),
@@ -283,19 +290,21 @@ def plan_table(
             aggs += [
                 count_if(latest & ~F.col("customer_known")).alias("unknown_customer"),
                 count_if(latest & ~F.col("agent_known")).alias("unknown_agent"),
+                count_if(F.col(HISTORY_FLAG)).alias("history_rows"),
             ]
-        counts = ranked.agg(*aggs).first().asDict()
-        counts = {k: v or 0 for k, v in counts.items()}
-        evaluated.unpersist()  # everything after this reads `ranked` or `quarantine`
-        cached = [df for df in cached if df is not evaluated]
-        history, history_rows = None, 0
+        row = ranked.agg(*outcome_columns(ranked, rules), *aggs).first()
+        outcome = outcome_of(row, rules)
+        if outcome.failed:
+            raise QualityFailure(spec.table, "row rules", fail_messages(outcome, rules))
+        counts = {k: row[k] or 0 for k in ("superseded", "inserted", "updated", "unchanged")}
+        history_rows = (row["history_rows"] or 0) if spec.is_complaint else 0
+        quarantine = None
+        if outcome.quarantined:
+            quarantined = ranked.filter(F.col(FATE) == QUARANTINE)
+            quarantine = quarantine_rows(quarantined, spec.table, ctx.run_id, ctx.started_at)
+        history = None
         if spec.is_complaint:
-            history = status_history(
-                ranked.drop(RANK, ACTION), spec.key, spec.channel, ctx.run_id, ctx.started_at
-            )
-            history = history.persist()
-            cached.append(history)
-            history_rows = history.count()
+            history = status_history(ranked, spec.key, spec.channel, ctx.run_id, ctx.started_at)
         plan = Plan(
             spec=spec,
             rules=rules,
@@ -311,12 +320,11 @@ def plan_table(
             superseded=counts["superseded"],
             history_rows=history_rows,
             table_existed=existed,
-            orphans={k: counts[k] for k in ("unknown_customer", "unknown_agent") if k in counts},
-            cached=cached,
+            orphans={k: row[k] or 0 for k in ("unknown_customer", "unknown_agent") if spec.is_complaint},
+            cached=[ranked],
         )
     except BaseException:
-        for df in cached:
-            df.unpersist()
+        ranked.unpersist()
         raise
     plan.check_counts()
     return plan

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window, WindowSpec
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -86,10 +86,14 @@ def with_current(
     return rows.withColumns({name: F.lit(None).cast(dtype) for name, dtype in nulls})
 
 
+def newest_first(*partition: str | Column) -> WindowSpec:
+    """The rows of each partition (e.g. a key) ordered newest first by the ordering rule."""
+    return Window.partitionBy(*partition).orderBy(*[F.col(c).desc_nulls_last() for c in ORDER])
+
+
 def rank_latest(df: DataFrame, key: str) -> DataFrame:
     """`_rank` 1 for the latest row of each key, 2 for the one before, ..."""
-    w = Window.partitionBy(key).orderBy(*[F.col(c).desc_nulls_last() for c in ORDER])
-    return df.withColumn(RANK, F.row_number().over(w))
+    return df.withColumn(RANK, F.row_number().over(newest_first(key)))
 
 
 def dedupe_latest(key: str):
