@@ -23,12 +23,17 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
-from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+from deltalake import CommitProperties, DeltaTable, Transaction, WriterProperties, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 from pyspark.sql import DataFrame
 from pyspark.sql.pandas.types import from_arrow_schema
 
 from coretelecoms.lake.engine import CDF_PROPERTY, DeltaEngine, Txn, WriteResult
+
+# Row groups of this many rows: Spark reads a Parquet file in parallel only across row groups, and
+# delta-rs's default (about a million rows) left a day's file in one group, read by one task on one core.
+ROW_GROUP_ROWS = 65_536
+WRITER = WriterProperties(max_row_group_size=ROW_GROUP_ROWS)
 
 
 def _plain(table: pa.Table) -> pa.Table:
@@ -124,6 +129,7 @@ class DeltaRsEngine(DeltaEngine):
             schema_mode="merge" if predicate is None else None,
             configuration={CDF_PROPERTY: "true"},
             storage_options=self.storage_options or None,
+            writer_properties=WRITER,
             commit_properties=_commit(txn),
         )
         return WriteResult(True, self.version(table), {"num_added_rows": data.num_rows})
@@ -171,6 +177,7 @@ class DeltaRsEngine(DeltaEngine):
                 source_alias="s",
                 target_alias="t",
                 merge_schema=True,
+                writer_properties=WRITER,
                 commit_properties=_commit(txn),
             )
             if update:
@@ -185,7 +192,9 @@ class DeltaRsEngine(DeltaEngine):
     def delete(self, table, predicate, *, txn=None) -> WriteResult:
         if self.already_committed(table, txn):
             return WriteResult(False, self.version(table))
-        metrics = self._table(table).delete(predicate, commit_properties=_commit(txn))
+        metrics = self._table(table).delete(
+            predicate, writer_properties=WRITER, commit_properties=_commit(txn)
+        )
         return WriteResult(True, self.version(table), metrics)
 
     def history(self, table, limit=None) -> list[dict[str, Any]]:
@@ -201,7 +210,9 @@ class DeltaRsEngine(DeltaEngine):
 
     def optimize(self, table, zorder_by=None) -> dict[str, Any]:
         dt = self._table(table)
-        return dt.optimize.z_order(zorder_by) if zorder_by else dt.optimize.compact()
+        if zorder_by:
+            return dt.optimize.z_order(zorder_by, writer_properties=WRITER)
+        return dt.optimize.compact(writer_properties=WRITER)
 
     def vacuum(self, table, retention_hours) -> list[str]:
         return self._table(table).vacuum(
