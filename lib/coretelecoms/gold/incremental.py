@@ -134,8 +134,8 @@ def upsert(
         stored = stored.filter(scope)
     stored = stored.select(*keys, F.col(HASH).alias("_stored_hash"))
     # The batch is small next to the table: find its stored keys with a broadcast semi-join (a scan, no
-    # shuffle of the table), then join the few matches back.
-    rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
+    # shuffle of the table), then join the few matches back. `rows` is read twice (its keys, then the
+    # join), so callers pass a cached frame; caching it again here cost a copy of the batch per call.
     matches = stored.join(F.broadcast(rows.select(*keys)), keys, "left_semi")
     joined = rows.join(F.broadcast(matches), keys, "left").persist(StorageLevel.MEMORY_AND_DISK)
     try:
@@ -162,7 +162,6 @@ def upsert(
         out.add(result, inserted=new)
     finally:
         joined.unpersist()
-        rows.unpersist()
     return out
 
 
