@@ -66,7 +66,9 @@ def get_spark(settings: Settings) -> SparkSession:
             "spark.ui.enabled": "false",
             "spark.ui.showConsoleProgress": "false",
             "spark.sql.adaptive.enabled": "true",
-            "spark.driver.extraJavaOptions": "-Dlog4j2.level=ERROR",
+            # The parallel collector: on 2 cores G1's concurrent threads compete with the tasks; measured
+            # 5-8 % faster on a later day of silver and of gold at scale 1.0.
+            "spark.driver.extraJavaOptions": "-Dlog4j2.level=ERROR -XX:+UseParallelGC",
             # Local Spark writes temp shuffle files here; keep them off /tmp-limited machines' roots.
             "spark.local.dir": str(settings.data_dir / "tmp" / "spark"),
             "spark.sql.warehouse.dir": str(settings.data_dir / "tmp" / "spark-warehouse"),
