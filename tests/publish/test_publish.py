@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from pyspark.sql import types as T
@@ -55,6 +56,13 @@ def warehouse_rows(ctx, sql):
         return fetch(conn, sql)
 
 
+def staged_files() -> list[Path]:
+    """Files left in the internal publish stage (fakesnow keeps a stage as a folder per database and schema)."""
+    from fakesnow.transforms.stage import LOCAL_BUCKET_PATH
+
+    return [p for p in Path(LOCAL_BUCKET_PATH).glob(f"*/*/{loaders.INTERNAL_STAGE}/**/*") if p.is_file()]
+
+
 def published_rows(entries):
     return {e.source: e.rows_out for e in entries}
 
@@ -67,6 +75,9 @@ def test_first_publish_creates_tables_and_records_state(ctx):
     assert json.loads(entries[1].details)["full_refresh"] is True
     assert warehouse_rows(ctx, "SELECT COUNT(*), SUM(AMOUNT) FROM FCT_EVENT") == [(100, 5050.0)]
     assert state.published_versions(ctx) == {DIM.name: 0, FACT.name: 0}
+    # The uploaded slices are gone once loaded: from the internal stage and from the local work folder.
+    assert staged_files() == []
+    assert not list((ctx.settings.data_dir / "tmp" / "publish").rglob("*.parquet"))
 
 
 def test_later_change_publishes_only_the_changed_rows_and_rerun_nothing(ctx):
@@ -82,6 +93,7 @@ def test_later_change_publishes_only_the_changed_rows_and_rerun_nothing(ctx):
     assert warehouse_rows(ctx, "SELECT COUNT(*) FROM FCT_EVENT") == [(101,)]
     assert warehouse_rows(ctx, "SELECT AMOUNT FROM FCT_EVENT WHERE EVENT_SK = 3") == [(30.0,)]
     assert warehouse_rows(ctx, "SELECT COUNT(*) FROM FCT_EVENT WHERE EVENT_SK IN (50, 51)") == [(0,)]
+    assert staged_files() == []
     third = run_publish(ctx.for_layer("publish"), catalog=CATALOG)
     assert published_rows(third) == {DIM.name: 0, FACT.name: 0}
     assert all(json.loads(e.details)["up_to_date"] for e in third)

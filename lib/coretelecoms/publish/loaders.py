@@ -47,9 +47,12 @@ def merge_sql(target: str, staging: str, keys: tuple[str, ...], columns: list[st
 
 
 def copy_sql(table: str, location: str) -> str:
+    # Files PUT into our internal stage are removed once loaded: the stage would otherwise keep a copy of
+    # every slice ever published. An external stage's files are left to the bucket's lifecycle rules.
+    purge = " PURGE = TRUE" if location.startswith(f"@{INTERNAL_STAGE}/") else ""
     return (
         f"COPY INTO {table} FROM {location} FILE_FORMAT = (TYPE = PARQUET) "
-        "MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE"
+        f"MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE{purge}"
     )
 
 
@@ -79,10 +82,14 @@ def stage_slice(
         # One folder per table and run: COPY INTO reads exactly this slice, never an older one.
         location = f"@{INTERNAL_STAGE}/{table}/{run_id}"
         rows = 0
-        for path in write_parquet_local(df, work_dir / table / run_id):
-            rows += pq.ParquetFile(path).metadata.num_rows
-            # fakesnow (and Parquet in general) needs AUTO_COMPRESS=FALSE: Parquet is compressed already.
-            cur.execute(f"PUT 'file://{path}' {location} AUTO_COMPRESS=FALSE OVERWRITE=TRUE")
+        folder = work_dir / table / run_id
+        try:
+            for path in write_parquet_local(df, folder):
+                rows += pq.ParquetFile(path).metadata.num_rows
+                # fakesnow (and Parquet in general) needs AUTO_COMPRESS=FALSE: Parquet is compressed already.
+                cur.execute(f"PUT 'file://{path}' {location} AUTO_COMPRESS=FALSE OVERWRITE=TRUE")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)  # uploaded: the stage holds them now
         return location, rows
     finally:
         cur.close()
