@@ -207,7 +207,9 @@ def test_updates_merge_in_slices_new_keys_append_and_both_reconcile(ctx, bronze,
     entries = run_silver(ctx, D1, expectations=False)
     _, d = entry_of(entries, "customers")
     assert (d["rows_in"], d["inserted"]) == (5, 5)
-    assert [h["operation"] for h in ctx.lake.history("silver.customers")] == ["WRITE"]  # a new table: appended
+    assert [h["operation"] for h in ctx.lake.history("silver.customers")] == [
+        "WRITE"
+    ]  # a new table: appended
     assert ctx.lake.txn_version("silver.customers", "silver.customers<-bronze.customers") == 0
 
     bronze.drop("customers", [customer(i, name=f"renamed {i}") for i in range(1, 6)] + [customer(6)], D2)
