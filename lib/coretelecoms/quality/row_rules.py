@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from coretelecoms.quality.rules import Rule, RuleFileError, RuleSet
@@ -142,14 +142,15 @@ def _contains_any(names: list[str]):
     return out
 
 
+def count_if(cond: Column) -> Column:
+    """An aggregation: how many rows satisfy `cond` (NULL on an empty frame, like any SUM)."""
+    return F.sum(F.when(cond, 1).otherwise(0)).cast("long")
+
+
 def outcome_columns(evaluated: DataFrame, rules: RuleSet) -> list:
     """The aggregations behind a RuleOutcome, to run alone (`summarize`) or beside a caller's own counts."""
     warn_names = [r.name for r in rules.by_action("warn")]
     fate = F.col(FATE)
-
-    def count_if(cond):
-        return F.sum(F.when(cond, 1).otherwise(0)).cast("long")
-
     # Files: a set of a few names (COUNT DISTINCT would make Spark expand every row for its own pass).
     files = (
         F.size(F.collect_set("_source_file")) if "_source_file" in evaluated.columns else F.lit(0)

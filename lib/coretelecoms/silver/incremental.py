@@ -31,6 +31,7 @@ from coretelecoms.quality.row_rules import (
     QualityFailure,
     RuleOutcome,
     apply_rules,
+    count_if,
     fail_messages,
     outcome_columns,
     outcome_of,
@@ -276,10 +277,6 @@ def plan_table(
     ranked = ranked.persist()
     try:
         latest = F.col(RANK) == 1
-
-        def count_if(cond):
-            return F.sum(F.when(cond, 1).otherwise(0)).cast("long")
-
         aggs = [
             count_if(F.col(RANK) > 1).alias("superseded"),
             count_if(latest & (F.col(ACTION) == INSERT)).alias("inserted"),
