@@ -98,7 +98,8 @@ def apply_rules(rules: RuleSet):
         names = F.concat_ws(
             "\u0001", *[F.when(F.col(f), F.lit(r.name)) for f, r in zip(flags, rules.rules, strict=True)]
         )
-        broken = F.when(names == "", F.array().cast("array<string>")).otherwise(F.split(names, "\u0001"))
+        # `names` once (it is long generated code): no rule broken -> "" -> [""] -> [].
+        broken = F.array_remove(F.split(names, "\u0001"), "")
 
         def any_of(action: str):
             cols = [F.col(f) for f, r in zip(flags, rules.rules, strict=True) if r.action == action]

@@ -37,13 +37,15 @@ def _col(c: str | Column) -> Column:
 
 def text(c: str | Column) -> Column:
     """Trimmed (any whitespace, both ends); empty -> NULL."""
-    trimmed = F.trim(_col(c), F.lit(BLANKS))
-    return F.when(trimmed != "", trimmed)
+    # NULLIF evaluates its argument once (Spark hoists it into a projection of its own), so the trim
+    # is computed once per value however many times the parsers below refer to the text.
+    return F.nullif(F.trim(_col(c), F.lit(BLANKS)), F.lit(""))
 
 
 def squeeze(c: str | Column) -> Column:
     """`text`, with inner runs of whitespace collapsed to one space."""
-    return text(F.regexp_replace(_col(c), r"\s+", " "))
+    # Trimmed first: `\s` is a subset of BLANKS, so only inner runs are left to collapse.
+    return F.regexp_replace(text(c), r"\s+", " ")
 
 
 def title_case(c: str | Column) -> Column:
@@ -51,29 +53,24 @@ def title_case(c: str | Column) -> Column:
     return F.initcap(F.lower(squeeze(c)))
 
 
-def _int(value: Column, start: int, length: int) -> Column:
-    return F.substring(value, start, length).cast("int")
-
-
 def parse_timestamp(c: str | Column) -> Column:
     """Strict `YYYY-MM-DD HH:MM:SS` -> TIMESTAMP_NTZ; impossible dates and times (Feb 30, 25:61) -> NULL.
 
-    Built from its parts so the session time zone never shifts a wall-clock time (no DST gaps)."""
+    TIMESTAMP_NTZ has no time zone, so no zone ever shifts a wall-clock time (no DST gaps)."""
     v = text(c)
-    parts = [_int(v, 1, 4), _int(v, 6, 2), _int(v, 9, 2), _int(v, 12, 2), _int(v, 15, 2), _int(v, 18, 2)]
-    return F.when(v.rlike(TIMESTAMP_PATTERN), F.try_make_timestamp_ntz(*parts))
+    return F.when(v.rlike(TIMESTAMP_PATTERN), v.try_cast("timestamp_ntz"))
 
 
 def parse_date(c: str | Column) -> Column:
     """Strict `YYYY-MM-DD` -> DATE; anything else -> NULL."""
     v = text(c)
-    return F.when(v.rlike(DATE_PATTERN), F.try_to_date(v, "yyyy-MM-dd"))
+    return F.when(v.rlike(DATE_PATTERN), v.try_cast("date"))
 
 
 def parse_drop_date(c: str | Column) -> Column:
     """A generation date: `YYYY-MM-DD`, or the date part of `YYYY-MM-DD HH:MM:SS` -> DATE."""
     v = text(c)
-    return F.when(v.rlike(DROP_DATE_PATTERN), F.try_to_date(F.substring(v, 1, 10), "yyyy-MM-dd"))
+    return F.when(v.rlike(DROP_DATE_PATTERN), F.substring(v, 1, 10).try_cast("date"))
 
 
 def parse_int(c: str | Column) -> Column:

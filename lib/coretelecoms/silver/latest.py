@@ -49,8 +49,12 @@ def distinct(columns: Iterable[str], left: str = "s.", right: str = "t.") -> str
 
 
 def content_hash(columns: Iterable[str]) -> Column:
-    """A 64-bit fingerprint of the business columns (NULL-safe: NULL and '' hash differently)."""
-    return F.xxhash64(*[F.coalesce(F.col(c).cast("string"), F.lit("\u0000NULL")) for c in columns])
+    """A 64-bit fingerprint of the business columns (NULL-safe: NULL and '' hash differently).
+
+    The typed values are hashed (no text rendering of dates and numbers); a hash skips NULLs, so which
+    columns are NULL is hashed beside them."""
+    columns = list(columns)
+    return F.xxhash64(*[F.col(c) for c in columns], F.array(*[F.col(c).isNull() for c in columns]))
 
 
 def current_state(
