@@ -37,9 +37,10 @@ def _col(c: str | Column) -> Column:
 
 def text(c: str | Column) -> Column:
     """Trimmed (any whitespace, both ends); empty -> NULL."""
-    # NULLIF evaluates its argument once (Spark hoists it into a projection of its own), so the trim
-    # is computed once per value however many times the parsers below refer to the text.
-    return F.nullif(F.trim(_col(c), F.lit(BLANKS)), F.lit(""))
+    # Not NULLIF(trim, ''): Spark 4 rewrites it with a hoisted common expression, which made the first
+    # load of 2.5M customers 2.7x slower (47 s -> 127 s planning their batch).
+    trimmed = F.trim(_col(c), F.lit(BLANKS))
+    return F.when(trimmed != "", trimmed)
 
 
 def squeeze(c: str | Column) -> Column:
