@@ -408,9 +408,13 @@ def test_flag_known_marks_unknown_customers_and_agents(spark):
         [("a", "u1", 1001), ("b", "u9", 1001), ("c", "u1", 999), ("d", None, None)],
         "id string, customer_id string, agent_id int",
     )
-    known_c = frame(spark, [("u1",), ("u2",)], "customer_id string")
+    # u1 twice: silver's keys beside a new snapshot's (repeats=True, the default, keeps one row per input)
+    known_c = frame(spark, [("u1",), ("u2",), ("u1",)], "customer_id string")
     known_a = frame(spark, [(1001,)], "agent_id int")
     out = df.transform(complaints.flag_known(known_c, known_a)).orderBy("id")
+    unique_c = frame(spark, [("u1",), ("u2",)], "customer_id string")
+    same = df.transform(complaints.flag_known(unique_c, known_a, repeats=False)).orderBy("id")
+    assert same.collect() == out.collect()
     expected = frame(
         spark,
         [

@@ -84,23 +84,27 @@ def with_resolution(requested: str, resolved: str):
     return transform
 
 
-def flag_known(customers: DataFrame, agents: DataFrame):
+def flag_known(customers: DataFrame, agents: DataFrame, repeats: bool = True):
     """`customer_known` / `agent_known`: does the reference exist among the given dimension keys?
 
     `customers` has one column `customer_id`, `agents` one column `agent_id` (the dimension keys after
-    this run's updates; a key may appear more than once)."""
+    this run's updates). `repeats=False` says no key appears twice (silver's keys alone, no new snapshot
+    beside them), so the keys found need no DISTINCT, which is a shuffle."""
+
+    def unique(df: DataFrame) -> DataFrame:
+        return df.distinct() if repeats else df
 
     def transform(df: DataFrame) -> DataFrame:
         # A day references a few hundred thousand customers out of millions: find those among the
         # dimension keys with a broadcast semi-join (a scan of one column), and broadcast the result
         # back, so neither the wide batch nor the dimension is shuffled.
         wanted = df.select(F.col("customer_id").alias("_known_customer")).distinct()
-        c = (
-            customers.select(F.col("customer_id").alias("_known_customer"))
-            .join(F.broadcast(wanted), "_known_customer", "left_semi")
-            .distinct()
+        c = unique(
+            customers.select(F.col("customer_id").alias("_known_customer")).join(
+                F.broadcast(wanted), "_known_customer", "left_semi"
+            )
         )
-        a = agents.select(F.col("agent_id").alias("_known_agent")).distinct()
+        a = unique(agents.select(F.col("agent_id").alias("_known_agent")))
         return (
             df.join(F.broadcast(c), df["customer_id"] == c["_known_customer"], "left")
             .join(F.broadcast(a), df["agent_id"] == a["_known_agent"], "left")

@@ -3,8 +3,9 @@
 `<table>.batch` runs on the deduplicated rows about to be merged: the natural key is present and unique,
 every quarantine/drop/fail rule holds (those rows are gone), warn rules and the orphan flags are counted,
 and the row count reconciles with the counts of the incoming batch. `<table>.table` runs on the whole
-table after the write: key present and unique, the rules that apply to stored columns, the orphan counts,
-and the row count equals the rows before plus the rows inserted.
+table after the write: key present and unique, the warn and fail rules that apply to stored columns (the
+orphan counts among them; quarantine/drop rules were met by every row on entry), and the row count equals
+the rows before plus the rows inserted.
 """
 
 from __future__ import annotations

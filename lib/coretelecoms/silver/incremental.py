@@ -199,34 +199,40 @@ class Plan:
         self.cached.clear()
 
 
-def _known_keys(ctx: RunContext, table: str, key: str, dtype: T.DataType, plan: Plan | None) -> DataFrame:
-    """Dimension keys as they will be after this run: silver's plus the incoming batch's."""
+def _known_keys(
+    ctx: RunContext, table: str, key: str, dtype: T.DataType, plan: Plan | None
+) -> tuple[DataFrame, bool]:
+    """Dimension keys as they will be after this run (silver's plus the incoming batch's), and whether a
+    key may appear twice (both are there: each is unique on its own)."""
     parts = []
     if ctx.lake.exists(table):
         parts.append(ctx.lake.read(table).select(key))
     if plan is not None:
         parts.append(plan.batch.select(key))
     if not parts:
-        return ctx.spark.createDataFrame([], T.StructType([T.StructField(key, dtype)]))
+        return ctx.spark.createDataFrame([], T.StructType([T.StructField(key, dtype)])), False
     out = parts[0]
     for p in parts[1:]:
         out = out.unionByName(p)
-    return out
+    return out, len(parts) > 1
 
 
-def known_dimensions(ctx: RunContext, plans: dict[str, Plan | None]) -> tuple[DataFrame, DataFrame]:
-    """Customer and agent keys after this run (silver's plus this run's batch; a key may repeat).
+def known_dimensions(ctx: RunContext, plans: dict[str, Plan | None]) -> tuple[DataFrame, DataFrame, bool]:
+    """Customer and agent keys after this run (silver's plus this run's batch), and whether a key may
+    repeat: the arguments of `flag_known`.
 
     Not cached: each complaint table reads only the keys it references (see `flag_known`)."""
     from coretelecoms.silver.tables import AGENTS, CUSTOMERS
 
-    customers = _known_keys(ctx, CUSTOMERS.table, CUSTOMERS.key, T.StringType(), plans.get(CUSTOMERS.table))
-    agents = _known_keys(ctx, AGENTS.table, AGENTS.key, T.IntegerType(), plans.get(AGENTS.table))
-    return customers, agents
+    customers, c_repeats = _known_keys(
+        ctx, CUSTOMERS.table, CUSTOMERS.key, T.StringType(), plans.get(CUSTOMERS.table)
+    )
+    agents, a_repeats = _known_keys(ctx, AGENTS.table, AGENTS.key, T.IntegerType(), plans.get(AGENTS.table))
+    return customers, agents, c_repeats or a_repeats
 
 
 def plan_table(
-    ctx: RunContext, spec: SilverTable, rules: RuleSet, known: tuple[DataFrame, DataFrame] | None = None
+    ctx: RunContext, spec: SilverTable, rules: RuleSet, known: tuple[DataFrame, DataFrame, bool] | None = None
 ) -> Plan | None:
     """Read what is new in bronze, clean it, apply the rules, deduplicate, compare with silver. No writes.
 
