@@ -121,9 +121,16 @@ def upsert(
     Rows carry `_row_hash`; only keys whose hash differs from the stored one are merged (an idempotent,
     transaction-less MERGE), then brand-new keys are appended with the transaction, so a day of new
     complaints never pays for a MERGE that scans the whole table.
+
+    `rows` is read several times (its keys, the counts, each write), so callers pass a cached frame, best
+    with `_row_hash` already on it (`with_hash` before the cache): the hash, over every column cast to text,
+    is then computed once. Only the stored (key, hash) pairs the rows match are cached here; each pass
+    repeats a broadcast join of the cached rows with them (persisting the join itself cost a copy of the
+    batch per call).
     """
     out = Written()
-    rows = with_hash(rows)
+    if HASH not in rows.columns:
+        rows = with_hash(rows)
     if not lake.exists(table):
         data = audit(rows) if audit else rows
         result = lake.append(table, data, partition_by=partition_by, txn=txn)
@@ -134,11 +141,11 @@ def upsert(
         stored = stored.filter(scope)
     stored = stored.select(*keys, F.col(HASH).alias("_stored_hash"))
     # The batch is small next to the table: find its stored keys with a broadcast semi-join (a scan, no
-    # shuffle of the table), then join the few matches back. `rows` is read twice (its keys, then the
-    # join), so callers pass a cached frame; caching it again here cost a copy of the batch per call.
+    # shuffle of the table), keep those few (key, hash) pairs, and join them back.
     matches = stored.join(F.broadcast(rows.select(*keys)), keys, "left_semi")
-    joined = rows.join(F.broadcast(matches), keys, "left").persist(StorageLevel.MEMORY_AND_DISK)
+    matches = matches.persist(StorageLevel.MEMORY_AND_DISK)
     try:
+        joined = rows.join(F.broadcast(matches), keys, "left")
         is_new = F.col("_stored_hash").isNull()
         is_changed = ~is_new & (F.col("_stored_hash") != F.col(HASH))
         counts = joined.agg(
@@ -161,7 +168,7 @@ def upsert(
         result = lake.append(table, audit(data) if audit else data, txn=txn)
         out.add(result, inserted=new)
     finally:
-        joined.unpersist()
+        matches.unpersist()
     return out
 
 

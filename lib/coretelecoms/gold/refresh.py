@@ -370,7 +370,7 @@ def upsert_channels(run: GoldRun, step: Step, pending: list, customers: DataFram
         union = changed[0]
         for more in changed[1:]:
             union = union.unionByName(more)
-        facts = build_facts(union, customers, agents).persist(StorageLevel.MEMORY_AND_DISK)
+        facts = with_hash(build_facts(union, customers, agents)).persist(StorageLevel.MEMORY_AND_DISK)
         for source, _, current in pending:
             channel = F.col("channel") == source.channel
             written = upsert(
@@ -518,7 +518,7 @@ def refresh_lifecycle(run: GoldRun) -> Step:
             .drop("complaint_sk")
         )
         rebuilt = build_lifecycle(facts.join(keys, "complaint_sk", "left_semi"), changed_history)
-        rebuilt = rebuilt.persist(StorageLevel.MEMORY_AND_DISK)
+        rebuilt = with_hash(rebuilt).persist(StorageLevel.MEMORY_AND_DISK)
         try:
             # Complaints deleted upstream left the fact: their lifecycle rows go too (a handful at most).
             gone = [r[0] for r in affected.join(rebuilt, "complaint_sk", "left_anti").collect()]
