@@ -153,10 +153,11 @@ def rule_checks(rules: RuleSet, df: DataFrame, stage: str) -> list[Check]:
     skip = unresolved(df, rules)
     checks = []
     for rule in rules.rules:
-        if rule.name in skip or (stage == "table" and rule.action in ("quarantine", "drop")):
+        removes_rows = rule.action in ("quarantine", "drop")
+        if rule.name in skip or (stage == "table" and removes_rows):
             continue
-        gate = rule.action == "fail" or (stage == "batch" and rule.action in ("quarantine", "drop"))
-        checks.append(rule_check(rule, gate))
+        # Only the batch sees rules that remove rows, so this is `fail` alone on the table.
+        checks.append(rule_check(rule, gate=rule.action == "fail" or removes_rows))
     return checks
 
 
