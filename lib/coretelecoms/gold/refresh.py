@@ -11,6 +11,7 @@ Every step decides between three modes:
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -108,6 +109,7 @@ class GoldRun:
         self.now = datetime.now(UTC).replace(tzinfo=None)
         self.fact_feed: DataFrame | None = None
         self.fact_feed_from: int | None = None
+        self.fact_feed_lock = threading.Lock()  # the fact's readers run side by side
 
     def audit(self, df: DataFrame) -> DataFrame:
         return with_audit(df, self.ctx.run_id, self.now)
@@ -474,13 +476,14 @@ def refresh_dim_date(run: GoldRun) -> Step:
 
 def fact_changes(run: GoldRun, since: int, until: int) -> DataFrame:
     """The fact's change feed from `since`, read once per run and shared by the steps that need it."""
-    if run.fact_feed is None or run.fact_feed_from is None or run.fact_feed_from > since:
-        if run.fact_feed is not None:
-            run.fact_feed.unpersist()
-        feed = run.lake.changes(FCT_COMPLAINT_TABLE, since, until).select(*FEED_COLUMNS)
-        run.fact_feed = feed.persist(StorageLevel.MEMORY_AND_DISK)
-        run.fact_feed_from = since
-    return run.fact_feed.filter(F.col("_commit_version").between(since, until))
+    with run.fact_feed_lock:
+        if run.fact_feed is None or run.fact_feed_from is None or run.fact_feed_from > since:
+            if run.fact_feed is not None:
+                run.fact_feed.unpersist()
+            feed = run.lake.changes(FCT_COMPLAINT_TABLE, since, until).select(*FEED_COLUMNS)
+            run.fact_feed = feed.persist(StorageLevel.MEMORY_AND_DISK)
+            run.fact_feed_from = since
+        return run.fact_feed.filter(F.col("_commit_version").between(since, until))
 
 
 def refresh_lifecycle(run: GoldRun) -> Step:

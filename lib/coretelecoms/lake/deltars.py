@@ -77,6 +77,8 @@ def _commit(txn: Txn | None) -> CommitProperties | None:
 
 class DeltaRsEngine(DeltaEngine):
     name = "delta-rs"
+    # Each write carries its own transaction; delta-spark's are session settings, so it writes one at a time.
+    concurrent_writes = True
 
     def __init__(self, spark, root: str, storage_options: dict[str, str] | None = None) -> None:
         super().__init__(spark, root, storage_options)

@@ -37,6 +37,8 @@ class WriteResult:
 
 class DeltaEngine(ABC):
     name: str
+    # Whether writes to different tables may run at once from several threads of one session.
+    concurrent_writes: bool = False
 
     def __init__(self, spark: SparkSession, root: str, storage_options: dict[str, str] | None = None) -> None:
         self.spark = spark
