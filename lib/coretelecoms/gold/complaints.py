@@ -52,8 +52,9 @@ def _optional(df: DataFrame, column: str):
     return F.col(column) if column in df.columns else F.lit(None)
 
 
-def conform_complaints(silver: DataFrame, channel: str) -> DataFrame:
-    """Rows of one silver complaint table (or its change feed) -> the unified complaint shape."""
+def conform_complaints(silver: DataFrame, channel: str, keep: tuple[str, ...] = ()) -> DataFrame:
+    """Rows of one silver complaint table (or its change feed) -> the unified complaint shape, plus the
+    `keep` columns as they are (a change feed's `_change_type` and `_commit_version`)."""
     src = BY_CHANNEL[channel]
     out = silver.select(
         F.lit(channel).alias("channel"),
@@ -71,5 +72,6 @@ def conform_complaints(silver: DataFrame, channel: str) -> DataFrame:
         "_source_file",
         "_source_record",
         "_source_date",
+        *keep,
     )
-    return conform(out, COMPLAINT)
+    return conform(out, COMPLAINT, keep=keep)

@@ -350,29 +350,37 @@ def refresh_fact(run: GoldRun) -> Step:
 
 
 def upsert_channels(run: GoldRun, step: Step, pending: list, customers: DataFrame, agents: DataFrame) -> None:
-    """The changed complaints of every channel are built into facts in one pass (one point-in-time join
-    against the customer dimension), then upserted channel by channel, each with its own watermark."""
+    """The changed complaints of every channel are built into facts in one pass (one latest-change window
+    over the three feeds in the unified shape, one point-in-time join against the customer dimension),
+    then upserted channel by channel, each with its own watermark."""
     lake, table = run.lake, FCT_COMPLAINT_TABLE
     is_delete = F.col("_change_type") == "delete"
-    latest, gone, facts = {}, {}, None
-    for source, done, current in pending:
-        feed = latest_change(lake.changes(source.table, done + 1, current), [source.id_column])
-        latest[source.channel] = feed.persist(StorageLevel.MEMORY_AND_DISK)
-        counts = (
-            latest[source.channel].agg(F.count(F.lit(1)), F.sum(F.when(is_delete, 1).otherwise(0))).first()
-        )
-        step.rows_in += int(counts[0])
-        gone[source.channel] = []
-        if counts[1]:
-            deleted = latest[source.channel].filter(is_delete)
-            sk = surrogate_key(F.lit(source.channel), F.col(source.id_column))
-            gone[source.channel] = [r[0] for r in deleted.select(sk).collect()]
+    change = ("_change_type", "_commit_version")
+    feeds = [
+        conform_complaints(lake.changes(s.table, done + 1, current), s.channel, keep=change)
+        for s, done, current in pending
+    ]
+    union = feeds[0]
+    for more in feeds[1:]:
+        union = union.unionByName(more)
+    # Narrow (the unified columns only) and read three times: counts, deleted keys, facts.
+    latest = latest_change(union, ["channel", "source_complaint_id"]).persist(StorageLevel.MEMORY_AND_DISK)
+    facts = None
     try:
-        changed = [conform_complaints(latest[s.channel].filter(~is_delete), s.channel) for s, _, _ in pending]
-        union = changed[0]
-        for more in changed[1:]:
-            union = union.unionByName(more)
-        facts = with_hash(build_facts(union, customers, agents)).persist(StorageLevel.MEMORY_AND_DISK)
+        counts = {
+            r["channel"]: (int(r["rows"]), int(r["deletes"]))
+            for r in latest.groupBy("channel")
+            .agg(F.count(F.lit(1)).alias("rows"), F.sum(F.when(is_delete, 1).otherwise(0)).alias("deletes"))
+            .collect()
+        }
+        step.rows_in += sum(rows for rows, _ in counts.values())
+        gone = {s.channel: [] for s, _, _ in pending}
+        if any(deletes for _, deletes in counts.values()):
+            sk = surrogate_key(F.col("channel"), F.col("source_complaint_id"))
+            for r in latest.filter(is_delete).select("channel", sk.alias("sk")).collect():
+                gone[r["channel"]].append(r["sk"])
+        changed = latest.filter(~is_delete).drop(*change)
+        facts = with_hash(build_facts(changed, customers, agents)).persist(StorageLevel.MEMORY_AND_DISK)
         for source, _, current in pending:
             channel = F.col("channel") == source.channel
             written = upsert(
@@ -395,8 +403,7 @@ def upsert_channels(run: GoldRun, step: Step, pending: list, customers: DataFram
     finally:
         if facts is not None:
             facts.unpersist()
-        for df in latest.values():
-            df.unpersist()
+        latest.unpersist()
 
 
 def repoint_members(

@@ -197,9 +197,9 @@ MART_CUSTOMER_RISK = struct(
 )
 
 
-def conform(df: DataFrame, schema: T.StructType) -> DataFrame:
-    """Exactly the contract's columns, in order, cast to the contract's types."""
-    return df.select(*[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in schema.fields])
+def conform(df: DataFrame, schema: T.StructType, keep: tuple[str, ...] = ()) -> DataFrame:
+    """Exactly the contract's columns, in order, cast to the contract's types (then `keep` as they are)."""
+    return df.select(*[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in schema.fields], *keep)
 
 
 def with_audit(df: DataFrame, run_id: str, now: datetime) -> DataFrame:
