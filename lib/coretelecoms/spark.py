@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,17 +17,44 @@ DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
 DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
 
 
+JAVA_MIN = 17
+INSTALL_HINT = (
+    "install a JDK 17 (e.g. apt-get install openjdk-17-jdk-headless) and put `java` on PATH or set JAVA_HOME"
+)
+
+
 class JavaMissingError(RuntimeError):
-    pass
+    """Java is missing or older than Spark needs; the message is one line saying what to install."""
+
+
+def java_major(version_output: str) -> int | None:
+    """The major version in `java -version` output: `"17.0.2"` -> 17, `"1.8.0_292"` -> 8, `"21"` -> 21."""
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', version_output)
+    if not found:
+        return None
+    major, minor = found.groups()
+    return int(minor) if major == "1" and minor else int(major)
 
 
 def check_java() -> None:
-    """Spark 4 needs Java 17; fail with a plain sentence instead of a py4j gateway error."""
+    """Spark 4 needs Java 17+; fail with a plain sentence instead of a py4j gateway error.
+
+    The java checked is the one Spark's launcher runs: `$JAVA_HOME/bin/java`, else `java` on PATH."""
     java_home = os.environ.get("JAVA_HOME")
-    java = Path(java_home, "bin", "java") if java_home else shutil.which("java")
+    java = str(Path(java_home, "bin", "java")) if java_home else shutil.which("java")
     if not java or not Path(java).exists():
+        where = f"JAVA_HOME={java_home} has no bin/java" if java_home else "no `java` on PATH"
+        raise JavaMissingError(f"Java {JAVA_MIN}+ is required by Spark ({where}): {INSTALL_HINT}")
+    try:
+        done = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise JavaMissingError(f"{java} -version failed ({exc}): {INSTALL_HINT}") from None
+    major = java_major(done.stderr + done.stdout)
+    if major is None:
+        raise JavaMissingError(f"{java} -version did not say which Java it is: {INSTALL_HINT}")
+    if major < JAVA_MIN:
         raise JavaMissingError(
-            "Java 17 is required by Spark: install a JDK 17 and put `java` on PATH or set JAVA_HOME"
+            f"Java {JAVA_MIN}+ is required by Spark, found Java {major} at {java}: {INSTALL_HINT}"
         )
 
 
