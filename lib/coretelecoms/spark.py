@@ -65,21 +65,10 @@ def delta_jars(settings: Settings) -> list[str]:
     return [jar for jar in settings.spark.delta_jars if Path(jar).exists()]
 
 
-def get_spark(settings: Settings) -> SparkSession:
-    """Return the active session, or build one. Local defaults suit 2 cores and 24 GiB."""
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        return active
-    check_java()
-    # Workers must run the same interpreter as the driver (the project venv).
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    if settings.is_local:
-        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+def session_conf(settings: Settings) -> dict[str, str]:
+    """The Spark properties a new session gets: local defaults for 2 cores, Delta when its jars exist,
+    then `spark.conf` from settings, which wins."""
     cfg = settings.spark
-    builder = SparkSession.builder.appName(cfg.app_name)
-    if cfg.master:
-        builder = builder.master(cfg.master)
     conf = {
         "spark.sql.shuffle.partitions": str(cfg.shuffle_partitions),
         "spark.sql.session.timeZone": "UTC",
@@ -114,8 +103,24 @@ def get_spark(settings: Settings) -> SparkSession:
             "spark.sql.extensions": DELTA_EXTENSION,
             "spark.sql.catalog.spark_catalog": DELTA_CATALOG,
         }
-    conf |= cfg.conf
-    for key, value in conf.items():
+    return conf | cfg.conf
+
+
+def get_spark(settings: Settings) -> SparkSession:
+    """Return the active session, or build one. Local defaults suit 2 cores and 24 GiB."""
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    check_java()
+    # Workers must run the same interpreter as the driver (the project venv).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    if settings.is_local:
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    builder = SparkSession.builder.appName(settings.spark.app_name)
+    if settings.spark.master:
+        builder = builder.master(settings.spark.master)
+    for key, value in session_conf(settings).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")

@@ -10,7 +10,9 @@ import sys
 import psycopg2
 from typer.testing import CliRunner
 
+from coretelecoms import cli
 from coretelecoms.cli import app
+from coretelecoms.lake import engine_for
 
 runner = CliRunner()
 
@@ -31,6 +33,46 @@ def test_a_bad_setting_exits_2_with_one_line(monkeypatch):
     result = runner.invoke(app, ["tables"])
     assert result.exit_code == 2
     assert "CORETELECOMS__LAKE__DELTA_ENGINE: setting 'lake.delta_engine'" in result.output
+
+
+def test_env_option_picks_the_settings_file(monkeypatch):
+    monkeypatch.setenv("CORETELECOMS_ENV", "local")
+    monkeypatch.setitem(cli._state, "env", None)
+    result = runner.invoke(app, ["--env", "nope", "tables"])
+    assert result.exit_code == 2 and "conf/nope.yaml: settings file not found" in result.output
+    # --env wins over CORETELECOMS_ENV for every command that loads settings.
+    runner.invoke(app, ["--env", "emr", "run", "bogus", "--date", "2025-11-20"])
+    loaded = cli.settings()
+    assert loaded.conf_file.name == "emr.yaml" and loaded.env == "emr"
+    assert loaded.lake.root.startswith("s3://")
+
+
+def table_rows(output: str) -> dict[str, list[str]]:
+    """The rows of a rich table, by their first cell."""
+    rows = {}
+    for line in output.splitlines():
+        cells = [c.strip() for c in line.split("│")[1:-1]]
+        if cells and cells[0] and "." in cells[0]:
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_tables_lists_every_delta_table(spark, monkeypatch, tmp_path):
+    monkeypatch.setenv("CORETELECOMS_DATA_DIR", str(tmp_path))
+    monkeypatch.setitem(cli._state, "env", None)
+    lake = engine_for(spark, str(tmp_path / "lake"), "delta-rs")
+    lake.append("bronze.calls", spark.createDataFrame([(1,), (2,)], "id long").coalesce(1))
+    lake.append("bronze.calls", spark.createDataFrame([(3,)], "id long").coalesce(1))
+    lake.merge("silver.calls", spark.createDataFrame([(1,)], "id long").coalesce(1), keys=["id"])
+    (tmp_path / "lake" / "landing" / "calls").mkdir(parents=True)  # raw files, not a Delta table
+    result = runner.invoke(app, ["tables"])
+    assert result.exit_code == 0, result.output
+    assert "Delta tables under" in result.output and "(engine delta-rs)" in result.output
+    rows = table_rows(result.output)
+    assert list(rows) == ["bronze.calls", "silver.calls"]
+    version, count, files, last = rows["bronze.calls"]
+    assert (version, count, files) == ("1", "3", "2") and last.endswith("WRITE")
+    assert rows["silver.calls"][:3] == ["0", "1", "1"]
 
 
 def test_bad_dates_are_one_line_usage_errors():
