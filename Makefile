@@ -15,27 +15,30 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-# Spark 4 needs Java 17+; say so plainly instead of failing inside py4j.
 # checkov pins dependencies that clash with the project's, so it gets a venv of its own.
 $(CHECKOV): | $(STAMP)
 	$(PYTHON) -m venv $(VENV)/tools/checkov
 	$(VENV)/tools/checkov/bin/python -m pip install --quiet checkov==3.3.30
 
+# Spark 4 needs Java 17+; say so plainly instead of failing inside py4j. It comes first in the targets
+# that run Spark, so a machine without Java learns it before paying for the install.
+# The java checked is the one Spark launches: $JAVA_HOME/bin/java, else java on PATH.
+JAVA := $(if $(JAVA_HOME),$(JAVA_HOME)/bin/java,java)
 check-java:
-	@command -v java >/dev/null 2>&1 || { echo "Java 17 is required: install a JDK 17 (e.g. apt-get install openjdk-17-jdk-headless) and put java on PATH" >&2; exit 1; }
-	@java -version 2>&1 | awk -F'"' '/version/ {split($$2, v, "."); if (v[1] < 17) {print "Java 17+ is required, found " $$2 > "/dev/stderr"; exit 1}}'
+	@command -v $(JAVA) >/dev/null 2>&1 || { echo "Java 17 is required: install a JDK 17 (e.g. apt-get install openjdk-17-jdk-headless) and put java on PATH or set JAVA_HOME" >&2; exit 1; }
+	@$(JAVA) -version 2>&1 | awk -F'"' '/version/ {split($$2, v, "."); m = (v[1] == 1) ? v[2] : v[1]; if (m < 17) {print "Java 17+ is required, found " $$2 " (" "$(JAVA)" ")" > "/dev/stderr"; exit 1}}'
 
-demo: $(STAMP) check-java
+demo: check-java $(STAMP)
 	$(BIN)/coretelecoms demo
 
-test: $(STAMP) check-java $(CHECKOV)
+test: check-java $(STAMP) $(CHECKOV)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check lib tests jobs
 	$(BIN)/ruff format --check lib tests jobs
 
-bench: $(STAMP) check-java
+bench: check-java $(STAMP)
 	$(BIN)/coretelecoms bench --scale 1.0 --days 4
 
 clean:

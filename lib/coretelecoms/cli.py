@@ -14,12 +14,27 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from coretelecoms.deploy.cli import emr_app
 from coretelecoms.logs import setup_logging
 from coretelecoms.settings import Settings, SettingsError, load_settings
+from coretelecoms.spark import JavaMissingError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+class Commands(TyperGroup):
+    """Every command builds its Spark session lazily, deep inside; a missing or old Java is caught here,
+    once, and said in one line instead of a py4j traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except JavaMissingError as exc:
+            err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(cls=Commands, add_completion=False, no_args_is_help=True, help=__doc__)
 sources_app = typer.Typer(no_args_is_help=True, help="The synthetic CoreTelecoms source systems.")
 app.add_typer(sources_app, name="sources")
 warehouse_app = typer.Typer(no_args_is_help=True, help="The warehouse the gold star schema is published to.")
@@ -56,8 +71,16 @@ def settings() -> Settings:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {message}", soft_wrap=True)
     return typer.Exit(code)
+
+
+def iso_date(value: str, option: str) -> date:
+    """A YYYY-MM-DD option value, or a one-line usage error naming the option (exit 2)."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise fail(f"{option} {value!r} is not a date YYYY-MM-DD ({exc})", 2) from None
 
 
 # ---------------------------------------------------------------- sources
@@ -114,7 +137,7 @@ def sources_generate(
     manifest = generate_sources(
         s,
         scale=scale if scale is not None else g.scale,
-        start=date.fromisoformat(start) if start else g.start,
+        start=iso_date(start, "--start") if start else g.start,
         days=days if days is not None else g.days,
         seed=seed if seed is not None else g.seed,
         messy=messy,
@@ -129,13 +152,13 @@ def sources_generate(
 def parse_dates(run_date: str | None, start: str | None, end: str | None) -> list[date]:
     from coretelecoms.runner import dates_between
 
-    try:
-        if run_date and not (start or end):
-            return [date.fromisoformat(run_date)]
-        if start and end and not run_date:
-            return dates_between(date.fromisoformat(start), date.fromisoformat(end))
-    except ValueError as exc:
-        raise fail(str(exc), 2) from None
+    if run_date and not (start or end):
+        return [iso_date(run_date, "--date")]
+    if start and end and not run_date:
+        try:
+            return dates_between(iso_date(start, "--start"), iso_date(end, "--end"))
+        except ValueError as exc:
+            raise fail(str(exc), 2) from None
     raise fail("give either --date D, or --start D and --end D", 2)
 
 

@@ -7,14 +7,16 @@ references (an environment variable name or a Secrets Manager ARN) resolved by `
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import SettingsError as EnvParseError
 
 ENV_PREFIX = "CORETELECOMS__"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -192,8 +194,66 @@ def _fill_data_dir(value: Any, data_dir: Path) -> Any:
     return value
 
 
-def _env_var_for(loc: tuple[Any, ...]) -> str:
-    return ENV_PREFIX + "__".join(str(part).upper() for part in loc)
+def _env_var_for(loc: tuple[Any, ...]) -> str | None:
+    """The override variable that set `loc`, however its name was cased (names are case-insensitive)."""
+    wanted = (ENV_PREFIX + "__".join(str(part) for part in loc)).lower()
+    return next((name for name in os.environ if name.lower() == wanted), None)
+
+
+# Fields load_settings sets itself; the variables that move them are CORETELECOMS_DATA_DIR and CORETELECOMS_ENV.
+_NOT_OVERRIDABLE = {"data_dir": "CORETELECOMS_DATA_DIR", "conf_file": "CORETELECOMS_ENV"}
+_JSON_KINDS = {dict: "a JSON object", list: "a JSON list"}
+
+
+def _json_kind(annotation: Any) -> type | None:
+    """dict or list when an override of this field must be JSON (sections, lists, maps), else None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return dict
+    origin = get_origin(annotation)
+    return origin if origin in (dict, list) else None
+
+
+def _field(model: type[BaseModel], name: str) -> tuple[str, Any] | None:
+    """The field `name` (or its alias) of `model`, matched without case, as (field name, annotation)."""
+    for field_name, info in model.model_fields.items():
+        if name and name.lower() in (field_name, (info.alias or "").lower()):
+            return field_name, info.annotation
+    return None
+
+
+def check_env_overrides() -> None:
+    """Every `CORETELECOMS__...` variable must name a setting and hold a value of its shape.
+
+    pydantic-settings ignores variables that name no field (a misspelt override would silently do
+    nothing) and fails on bad JSON without saying which variable; this says both in one line."""
+    for var, value in os.environ.items():
+        if not var.upper().startswith(ENV_PREFIX):
+            continue
+        parts = var[len(ENV_PREFIX) :].split("__")
+        model: type[BaseModel] = Settings
+        key: list[str] = []
+        for i, part in enumerate(parts):
+            if model is None:
+                break  # below a map (spark.conf, ...): any entry name is valid
+            found = _field(model, part)
+            if found is None or (model is Settings and found[0] in _NOT_OVERRIDABLE):
+                hint = f" (set {_NOT_OVERRIDABLE[found[0]]} instead)" if found else ""
+                raise SettingsError(f"{var}: no setting '{'.'.join([*key, part.lower()])}'{hint}")
+            name, annotation = found
+            key.append(name)
+            kind = _json_kind(annotation)
+            last = i == len(parts) - 1
+            if last and kind is not None:
+                try:
+                    parsed = json.loads(value)
+                except ValueError:
+                    parsed = None
+                if not isinstance(parsed, kind):
+                    # The value is not echoed: a Spark conf map can carry credentials.
+                    raise SettingsError(f"{var}: setting '{'.'.join(key)}' must be {_JSON_KINDS[kind]}")
+            elif not last and kind is None:
+                raise SettingsError(f"{var}: setting '{'.'.join(key)}' has no keys below it")
+            model = annotation if kind is dict and get_origin(annotation) is None else None
 
 
 def load_settings(env: str | None = None, conf_dir: Path | None = None) -> Settings:
@@ -207,6 +267,7 @@ def load_settings(env: str | None = None, conf_dir: Path | None = None) -> Setti
         raw = yaml.safe_load(conf_file.read_text()) or {}
     except yaml.YAMLError as exc:
         raise SettingsError(f"{conf_file}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    check_env_overrides()
     data_dir = Path(os.environ.get("CORETELECOMS_DATA_DIR", "data")).resolve()
     _PENDING_YAML["data"] = _fill_data_dir(raw, data_dir)
     try:
@@ -215,8 +276,11 @@ def load_settings(env: str | None = None, conf_dir: Path | None = None) -> Setti
         err = exc.errors()[0]
         loc = tuple(p for p in err["loc"] if not isinstance(p, int))
         key = ".".join(str(p) for p in loc)
-        origin = _env_var_for(loc) if _env_var_for(loc) in os.environ else str(conf_file)
+        origin = _env_var_for(loc) or str(conf_file)
         raise SettingsError(f"{origin}: setting '{key}': {err['msg'].lower()}") from None
+    except EnvParseError as exc:
+        # check_env_overrides catches what it can name; this is the fallback for anything else.
+        raise SettingsError(f"{ENV_PREFIX}*: {str(exc).splitlines()[0]}") from None
     finally:
         _PENDING_YAML.pop("data", None)
     return settings

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,17 +17,44 @@ DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
 DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
 
 
+JAVA_MIN = 17
+INSTALL_HINT = (
+    "install a JDK 17 (e.g. apt-get install openjdk-17-jdk-headless) and put `java` on PATH or set JAVA_HOME"
+)
+
+
 class JavaMissingError(RuntimeError):
-    pass
+    """Java is missing or older than Spark needs; the message is one line saying what to install."""
+
+
+def java_major(version_output: str) -> int | None:
+    """The major version in `java -version` output: `"17.0.2"` -> 17, `"1.8.0_292"` -> 8, `"21"` -> 21."""
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', version_output)
+    if not found:
+        return None
+    major, minor = found.groups()
+    return int(minor) if major == "1" and minor else int(major)
 
 
 def check_java() -> None:
-    """Spark 4 needs Java 17; fail with a plain sentence instead of a py4j gateway error."""
+    """Spark 4 needs Java 17+; fail with a plain sentence instead of a py4j gateway error.
+
+    The java checked is the one Spark's launcher runs: `$JAVA_HOME/bin/java`, else `java` on PATH."""
     java_home = os.environ.get("JAVA_HOME")
-    java = Path(java_home, "bin", "java") if java_home else shutil.which("java")
+    java = str(Path(java_home, "bin", "java")) if java_home else shutil.which("java")
     if not java or not Path(java).exists():
+        where = f"JAVA_HOME={java_home} has no bin/java" if java_home else "no `java` on PATH"
+        raise JavaMissingError(f"Java {JAVA_MIN}+ is required by Spark ({where}): {INSTALL_HINT}")
+    try:
+        done = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise JavaMissingError(f"{java} -version failed ({exc}): {INSTALL_HINT}") from None
+    major = java_major(done.stderr + done.stdout)
+    if major is None:
+        raise JavaMissingError(f"{java} -version did not say which Java it is: {INSTALL_HINT}")
+    if major < JAVA_MIN:
         raise JavaMissingError(
-            "Java 17 is required by Spark: install a JDK 17 and put `java` on PATH or set JAVA_HOME"
+            f"Java {JAVA_MIN}+ is required by Spark, found Java {major} at {java}: {INSTALL_HINT}"
         )
 
 
@@ -36,21 +65,10 @@ def delta_jars(settings: Settings) -> list[str]:
     return [jar for jar in settings.spark.delta_jars if Path(jar).exists()]
 
 
-def get_spark(settings: Settings) -> SparkSession:
-    """Return the active session, or build one. Local defaults suit 2 cores and 24 GiB."""
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        return active
-    check_java()
-    # Workers must run the same interpreter as the driver (the project venv).
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    if settings.is_local:
-        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+def session_conf(settings: Settings) -> dict[str, str]:
+    """The Spark properties a new session gets: local defaults for 2 cores, Delta when its jars exist,
+    then `spark.conf` from settings, which wins."""
     cfg = settings.spark
-    builder = SparkSession.builder.appName(cfg.app_name)
-    if cfg.master:
-        builder = builder.master(cfg.master)
     conf = {
         "spark.sql.shuffle.partitions": str(cfg.shuffle_partitions),
         "spark.sql.session.timeZone": "UTC",
@@ -85,8 +103,24 @@ def get_spark(settings: Settings) -> SparkSession:
             "spark.sql.extensions": DELTA_EXTENSION,
             "spark.sql.catalog.spark_catalog": DELTA_CATALOG,
         }
-    conf |= cfg.conf
-    for key, value in conf.items():
+    return conf | cfg.conf
+
+
+def get_spark(settings: Settings) -> SparkSession:
+    """Return the active session, or build one. Local defaults suit 2 cores and 24 GiB."""
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    check_java()
+    # Workers must run the same interpreter as the driver (the project venv).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    if settings.is_local:
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    builder = SparkSession.builder.appName(settings.spark.app_name)
+    if settings.spark.master:
+        builder = builder.master(settings.spark.master)
+    for key, value in session_conf(settings).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")

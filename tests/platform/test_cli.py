@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import psycopg2
 from typer.testing import CliRunner
 
+from coretelecoms import cli
 from coretelecoms.cli import app
+from coretelecoms.lake import engine_for
 
 runner = CliRunner()
 
@@ -28,6 +33,84 @@ def test_a_bad_setting_exits_2_with_one_line(monkeypatch):
     result = runner.invoke(app, ["tables"])
     assert result.exit_code == 2
     assert "CORETELECOMS__LAKE__DELTA_ENGINE: setting 'lake.delta_engine'" in result.output
+
+
+def test_env_option_picks_the_settings_file(monkeypatch):
+    monkeypatch.setenv("CORETELECOMS_ENV", "local")
+    monkeypatch.setitem(cli._state, "env", None)
+    result = runner.invoke(app, ["--env", "nope", "tables"])
+    assert result.exit_code == 2 and "conf/nope.yaml: settings file not found" in result.output
+    # --env wins over CORETELECOMS_ENV for every command that loads settings.
+    runner.invoke(app, ["--env", "emr", "run", "bogus", "--date", "2025-11-20"])
+    loaded = cli.settings()
+    assert loaded.conf_file.name == "emr.yaml" and loaded.env == "emr"
+    assert loaded.lake.root.startswith("s3://")
+
+
+def table_rows(output: str) -> dict[str, list[str]]:
+    """The rows of a rich table, by their first cell."""
+    rows = {}
+    for line in output.splitlines():
+        cells = [c.strip() for c in line.split("│")[1:-1]]
+        if cells and cells[0] and "." in cells[0]:
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_tables_lists_every_delta_table(spark, monkeypatch, tmp_path):
+    monkeypatch.setenv("CORETELECOMS_DATA_DIR", str(tmp_path))
+    monkeypatch.setitem(cli._state, "env", None)
+    lake = engine_for(spark, str(tmp_path / "lake"), "delta-rs")
+    lake.append("bronze.calls", spark.createDataFrame([(1,), (2,)], "id long").coalesce(1))
+    lake.append("bronze.calls", spark.createDataFrame([(3,)], "id long").coalesce(1))
+    lake.merge("silver.calls", spark.createDataFrame([(1,)], "id long").coalesce(1), keys=["id"])
+    (tmp_path / "lake" / "landing" / "calls").mkdir(parents=True)  # raw files, not a Delta table
+    result = runner.invoke(app, ["tables"])
+    assert result.exit_code == 0, result.output
+    assert "Delta tables under" in result.output and "(engine delta-rs)" in result.output
+    rows = table_rows(result.output)
+    assert list(rows) == ["bronze.calls", "silver.calls"]
+    version, count, files, last = rows["bronze.calls"]
+    assert (version, count, files) == ("1", "3", "2") and last.endswith("WRITE")
+    assert rows["silver.calls"][:3] == ["0", "1", "1"]
+
+
+def test_bad_dates_are_one_line_usage_errors():
+    result = runner.invoke(app, ["sources", "generate", "--start", "2025-13-01"])
+    assert result.exit_code == 2
+    assert "--start '2025-13-01' is not a date YYYY-MM-DD" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    result = runner.invoke(app, ["run", "bronze", "--date", "2025-02-30"])
+    assert result.exit_code == 2 and "--date '2025-02-30' is not a date" in result.output
+    result = runner.invoke(app, ["run", "bronze", "--start", "2025-11-20", "--end", "tomorrow"])
+    assert result.exit_code == 2 and "--end 'tomorrow' is not a date" in result.output
+
+
+def cli_without_java(tmp_path, java_version: str | None, *args: str) -> subprocess.CompletedProcess:
+    """The CLI in a fresh process (this one may already hold a Spark session) whose PATH has only a fake
+    `java` answering `java_version`, or no java at all."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(parents=True)
+    if java_version:
+        (bin_dir / "java").write_text(f"#!/bin/sh\necho 'openjdk version \"{java_version}\"' >&2\n")
+        (bin_dir / "java").chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"}
+    env |= {"PATH": str(bin_dir), "CORETELECOMS_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "300"}
+    code = "import sys; from coretelecoms.cli import app; sys.argv[0] = 'coretelecoms'; app()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_missing_or_old_java_is_one_line_and_exit_2(tmp_path):
+    missing = cli_without_java(tmp_path, None, "tables")
+    assert missing.returncode == 2, missing.stderr
+    assert missing.stderr.strip().startswith("error: Java 17+ is required by Spark (no `java` on PATH)")
+    assert len(missing.stderr.strip().splitlines()) == 1 and "Traceback" not in missing.stderr
+    old = cli_without_java(tmp_path / "old", "11.0.2", "run", "bronze", "--date", "2025-11-20")
+    assert old.returncode == 2, old.stderr
+    assert "Java 17+ is required by Spark, found Java 11" in old.stderr
+    assert "Traceback" not in old.stderr
 
 
 def test_sources_generate_writes_the_tree_the_tables_and_the_manifest(tmp_path, monkeypatch):

@@ -2,6 +2,10 @@
 
 Operations are Delta SQL on `delta.\`<path>\``, so the delta-spark Python package is not needed, only
 the jars. Application transactions use Delta's own idempotent-write options.
+
+Versions line up with delta-rs: the change feed is a table property of the creating commit (not a later
+ALTER TABLE, which would add a version and leave version 0 without a feed), and a write's metrics are its
+commit's `operationMetrics` (`numOutputRows`, `numTargetRowsUpdated`, ...), what the callers read.
 """
 
 from __future__ import annotations
@@ -11,10 +15,11 @@ from typing import Any
 
 from pyspark.sql import DataFrame
 
-from coretelecoms.lake.engine import DeltaEngine, Txn, WriteResult
+from coretelecoms.lake.engine import CDF_PROPERTY, DeltaEngine, Txn, WriteResult
 
 TXN_APP_CONF = "spark.databricks.delta.write.txnAppId"
 TXN_VERSION_CONF = "spark.databricks.delta.write.txnVersion"
+RETENTION_CHECK_CONF = "spark.databricks.delta.retentionDurationCheck.enabled"
 
 
 class DeltaSparkEngine(DeltaEngine):
@@ -24,18 +29,32 @@ class DeltaSparkEngine(DeltaEngine):
         return f"delta.`{self.path(table)}`"
 
     @contextmanager
-    def _txn_conf(self, txn: Txn | None):
-        """SQL statements (MERGE, DELETE) take the application transaction from session confs."""
-        if txn is None:
-            yield
-            return
-        self.spark.conf.set(TXN_APP_CONF, txn.app_id)
-        self.spark.conf.set(TXN_VERSION_CONF, str(txn.version))
+    def _session_conf(self, confs: dict[str, str]):
+        """Set session confs for the statements in the block, then put back what was there."""
+        before = {key: self.spark.conf.get(key, None) for key in confs}
+        for key, value in confs.items():
+            self.spark.conf.set(key, value)
         try:
             yield
         finally:
-            self.spark.conf.unset(TXN_APP_CONF)
-            self.spark.conf.unset(TXN_VERSION_CONF)
+            for key, value in before.items():
+                if value is None:
+                    self.spark.conf.unset(key)
+                else:
+                    self.spark.conf.set(key, value)
+
+    def _txn_conf(self, txn: Txn | None):
+        """SQL statements (MERGE, DELETE) take the application transaction from session confs."""
+        if txn is None:
+            return self._session_conf({})
+        return self._session_conf({TXN_APP_CONF: txn.app_id, TXN_VERSION_CONF: str(txn.version)})
+
+    def _committed(self, table: str, before: int | None) -> WriteResult:
+        """The commit a write made, with its operation metrics (the names DESCRIBE HISTORY shows);
+        no metrics when the statement committed nothing (the version did not move)."""
+        last = self.history(table, limit=1)[0]
+        metrics = last["metrics"] if before is None or last["version"] > before else {}
+        return WriteResult(True, last["version"], metrics)
 
     def exists(self, table: str) -> bool:
         jvm = self.spark.sparkContext._jvm
@@ -52,39 +71,35 @@ class DeltaSparkEngine(DeltaEngine):
             reader = reader.option("versionAsOf", version)
         return reader.load(self.path(table))
 
-    def _writer(self, df: DataFrame, mode: str, partition_by, txn: Txn | None):
+    def _writer(self, df: DataFrame, mode: str, new: bool, partition_by, txn: Txn | None):
+        """A DataFrame writer. On a new table, `delta.*` writer options become table properties of the
+        creating commit (Delta's data source passes them as the table configuration), so the change feed
+        starts at version 0; partitioning, as with delta-rs, is set only then."""
         writer = df.write.format("delta").mode(mode).option("mergeSchema", "true")
-        if partition_by:
-            writer = writer.partitionBy(*partition_by)
+        if new:
+            writer = writer.option(CDF_PROPERTY, "true")
+            if partition_by:
+                writer = writer.partitionBy(*partition_by)
         if txn is not None:
             writer = writer.option("txnAppId", txn.app_id).option("txnVersion", txn.version)
         return writer
 
-    def _create_properties(self, table: str) -> None:
-        self.spark.sql(
-            f"ALTER TABLE {self._ref(table)} SET TBLPROPERTIES (delta.enableChangeDataFeed = true)"
-        )
-
     def append(self, table, df, *, partition_by=None, txn=None) -> WriteResult:
         if self.already_committed(table, txn):
             return WriteResult(False, self.version(table))
-        new = not self.exists(table)
-        self._writer(df, "append", partition_by, txn).save(self.path(table))
-        if new:
-            self._create_properties(table)
-        return WriteResult(True, self.version(table))
+        before = self.version(table)
+        self._writer(df, "append", before is None, partition_by, txn).save(self.path(table))
+        return self._committed(table, before)
 
     def overwrite(self, table, df, *, predicate=None, partition_by=None, txn=None) -> WriteResult:
         if self.already_committed(table, txn):
             return WriteResult(False, self.version(table))
-        new = not self.exists(table)
-        writer = self._writer(df, "overwrite", partition_by, txn)
-        if predicate is not None and not new:
+        before = self.version(table)
+        writer = self._writer(df, "overwrite", before is None, partition_by, txn)
+        if predicate is not None and before is not None:
             writer = writer.option("replaceWhere", predicate)
         writer.save(self.path(table))
-        if new:
-            self._create_properties(table)
-        return WriteResult(True, self.version(table))
+        return self._committed(table, before)
 
     def merge(
         self,
@@ -105,6 +120,7 @@ class DeltaSparkEngine(DeltaEngine):
             return (
                 self.append(table, df, partition_by=partition_by, txn=txn) if insert else WriteResult(False)
             )
+        before = self.version(table)
         view = f"merge_source_{abs(hash((table, id(df))))}"
         df.createOrReplaceTempView(view)
         on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
@@ -121,17 +137,18 @@ class DeltaSparkEngine(DeltaEngine):
         )
         try:
             with self._txn_conf(txn):
-                metrics = self.spark.sql(sql).first().asDict()
+                self.spark.sql(sql).collect()
         finally:
             self.spark.catalog.dropTempView(view)
-        return WriteResult(True, self.version(table), metrics)
+        return self._committed(table, before)
 
     def delete(self, table, predicate, *, txn=None) -> WriteResult:
         if self.already_committed(table, txn):
             return WriteResult(False, self.version(table))
+        before = self.version(table)
         with self._txn_conf(txn):
-            row = self.spark.sql(f"DELETE FROM {self._ref(table)} WHERE {predicate}").first()
-        return WriteResult(True, self.version(table), row.asDict() if row else {})
+            self.spark.sql(f"DELETE FROM {self._ref(table)} WHERE {predicate}").collect()
+        return self._committed(table, before)
 
     def history(self, table, limit=None) -> list[dict[str, Any]]:
         sql = f"DESCRIBE HISTORY {self._ref(table)}" + (f" LIMIT {int(limit)}" if limit else "")
@@ -146,15 +163,21 @@ class DeltaSparkEngine(DeltaEngine):
         ]
 
     def optimize(self, table, zorder_by=None) -> dict[str, Any]:
+        """OPTIMIZE's metrics (`numFilesAdded`, `numFilesRemoved`, ...), named as delta-rs names them."""
         zorder = f" ZORDER BY ({', '.join(zorder_by)})" if zorder_by else ""
         row = self.spark.sql(f"OPTIMIZE {self._ref(table)}{zorder}").first()
-        return row.asDict(recursive=True) if row else {}
+        return (row.asDict(recursive=True).get("metrics") or {}) if row else {}
 
     def vacuum(self, table, retention_hours) -> list[str]:
-        # Short retentions are an explicit operator choice here, so Delta's safety check is lifted.
-        self.spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", "false")
-        rows = self.spark.sql(f"VACUUM {self._ref(table)} RETAIN {int(retention_hours)} HOURS").collect()
-        return [r[0] for r in rows]
+        """A real VACUUM answers with the table path only, so a DRY RUN lists the files first.
+
+        Short retentions are an explicit operator choice here, so Delta's safety check is lifted for these
+        two statements only. A file that ages past the cutoff between the two is removed but not listed."""
+        sql = f"VACUUM {self._ref(table)} RETAIN {int(retention_hours)} HOURS"
+        with self._session_conf({RETENTION_CHECK_CONF: "false"}):
+            removed = [r["path"] for r in self.spark.sql(f"{sql} DRY RUN").collect()]
+            self.spark.sql(sql).collect()
+        return removed
 
     def changes(self, table, start_version, end_version=None) -> DataFrame:
         reader = (
@@ -170,9 +193,11 @@ class DeltaSparkEngine(DeltaEngine):
         return int(self.spark.sql(f"DESCRIBE DETAIL {self._ref(table)}").first()["numFiles"])
 
     def txn_version(self, table, app_id) -> int | None:
-        # Delta's snapshot keeps the latest SetTransaction per app id.
+        # Delta's snapshot keeps the latest SetTransaction per app id. `forTableWithSnapshot` returns a
+        # fresh snapshot with the same signature across Delta 3.x and 4.x, unlike `DeltaLog.update`.
         jvm = self.spark.sparkContext._jvm
-        log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(self.spark._jsparkSession, self.path(table))
-        txns = log.update(False, jvm.scala.Option.empty(), jvm.scala.Option.empty()).transactions()
-        version = txns.get(app_id)
+        log_and_snapshot = jvm.org.apache.spark.sql.delta.DeltaLog.forTableWithSnapshot(
+            self.spark._jsparkSession, self.path(table)
+        )
+        version = log_and_snapshot._2().transactions().get(app_id)
         return int(version.get()) if version.isDefined() else None
