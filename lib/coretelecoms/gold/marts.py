@@ -141,8 +141,12 @@ def customer_risk(facts: DataFrame, dim_customer: DataFrame, as_of: date) -> Dat
         *[F.struct(F.col(f"_cat{key}").alias("n"), F.lit(name).alias("c")) for key, name, _ in CATEGORIES[1:]]
     )
     used = sum((F.col(f"{c}_90d") > 0).cast("int") for c in CHANNELS)
-    current = dim_customer.filter(F.col("is_current") & (F.col("customer_sk") != UNKNOWN_KEY)).select(
-        "customer_id", "customer_sk"
+    # A hash join: the per-customer rows are already partitioned by customer_id (the window's exchange),
+    # so only the current versions move, and neither side is sorted.
+    current = (
+        dim_customer.filter(F.col("is_current") & (F.col("customer_sk") != UNKNOWN_KEY))
+        .select("customer_id", "customer_sk")
+        .hint("shuffle_hash")
     )
     out = (
         per_customer.withColumn("_top", top)
