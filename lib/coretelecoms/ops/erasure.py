@@ -81,6 +81,8 @@ def erase_customer(
     if not UUID.match(customer_id):
         raise ErasureError("customer id must be a lower-case UUID")
     tables = [t for t in ctx.lake.list_tables() if not t.startswith("_")]
+    if not tables:
+        raise ErasureError(f"no Delta tables under {ctx.lake.root}: nothing erased (check lake.root)")
     # Surrogate keys first: once dim_customer rows are gone, nothing else would say which facts were theirs.
     hexid = customer_id.replace("-", "")
     customer_sks = _keys(ctx, "gold.dim_customer", "customer_sk", f"customer_id = '{customer_id}'")
