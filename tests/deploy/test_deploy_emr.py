@@ -253,3 +253,18 @@ def test_cli_submit_maintenance_defaults_to_today_and_other_layers_need_a_date(a
     assert sent["jobDriver"]["sparkSubmit"]["entryPoint"].endswith("/jobs/maintenance.py")
     missing = runner.invoke(emr_app, ["submit", "silver"])
     assert missing.exit_code == 2 and "--date is required for silver" in missing.output
+
+
+def test_conf_emr_yaml_placeholders_are_refused_by_name(emr_conf):
+    """The committed secret ARNs are placeholders the operator must replace before packaging."""
+    from coretelecoms.secrets import SecretError, resolve_secret
+
+    refs = [
+        emr_conf.sources.postgres.dsn_secret,
+        emr_conf.sources.gsheets.service_account_secret,
+        emr_conf.warehouse.private_key_secret,
+    ]
+    assert all("<ACCOUNT_ID>" in ref for ref in refs)
+    with pytest.raises(SecretError, match=r"postgres DSN: .*<ACCOUNT_ID>.* is still a placeholder"):
+        resolve_secret(refs[0], what="postgres DSN")
+    assert emr_conf.warehouse.account is None and emr_conf.warehouse.user is None
