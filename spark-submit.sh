@@ -11,7 +11,7 @@ usage() {
   cat <<USAGE
 usage: spark-submit.sh [--dry-run] <layer> [--date YYYY-MM-DD | --start D --end D] [--env ENV]
 
-Runs jobs/<layer>.py with spark-submit. Layers, in daily order:
+Runs jobs/<layer>.py with spark-submit (maintenance needs no date). Layers, in daily order:
 USAGE
   for layer in $LAYERS; do
     if [ -f "$here/jobs/$layer.py" ]; then state="jobs/$layer.py"; else state="(not built yet: no jobs/$layer.py)"; fi

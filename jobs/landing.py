@@ -16,6 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", type=date.fromisoformat, help="first date of a range")
     parser.add_argument("--end", type=date.fromisoformat, help="last date of a range")
     parser.add_argument("--env", help="settings file conf/<env>.yaml (default CORETELECOMS_ENV or local)")
+    parser.add_argument(
+        "--log-json", action="store_true", help="one JSON object per log line (always on with env emr)"
+    )
     args = parser.parse_args(argv)
     if not (bool(args.date) ^ bool(args.start and args.end)) or bool(args.start) != bool(args.end):
         parser.error("give either --date D, or --start D and --end D")
@@ -23,22 +26,21 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--end {args.end} is before --start {args.start}")
 
     from coretelecoms.context import RunContext
+    from coretelecoms.job import log, log_entry, start_logging
     from coretelecoms.landing import run_landing
     from coretelecoms.settings import SettingsError, load_settings
 
+    start_logging(args)
     try:
         settings = load_settings(args.env)
     except SettingsError as exc:
-        print(f"settings error: {exc}", file=sys.stderr)
+        log.error(f"settings error: {exc}")
         return 2
     ctx = RunContext.create(settings, "landing")
     entries = run_landing(ctx, args.date, args.start, args.end)
     label = str(args.date) if args.date else f"{args.start}..{args.end}"
     for e in entries:
-        print(
-            f"landing {label} {e.source}: {e.status} files={e.files}"
-            + (f" error={e.error}" if e.error else "")
-        )
+        log_entry("landing", ctx.run_id, label, e)
     return 1 if any(e.status == "failed" for e in entries) else 0
 
 

@@ -1,6 +1,7 @@
 """Shared fixtures.
 
 `spark`: one SparkSession for the whole test session (local[2], 4 shuffle partitions, no UI).
+`moto_url`: moto's server on a free local port.
 `lakehouse`: one small, messy, four-day lake built by the real pipeline (sources from the generator with
 faults injected, the embedded Postgres, every layer through the runner the CLI uses), shared by the
 end-to-end and notebook tests. Tests that change the lake work on `lakehouse_copy`.
@@ -51,6 +52,18 @@ def spark(tmp_path_factory):
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="module")
+def moto_url():
+    """moto's S3 (and the rest of AWS) as a real HTTP server, for code that builds its own boto3 clients."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
 
 
 START = date(2025, 11, 20)

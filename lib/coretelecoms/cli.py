@@ -388,6 +388,11 @@ def erase(
         table.add_row(name, f"{n:,}")
     console.print(table)
     console.print("Old files stay until VACUUM passes the retention: run `coretelecoms run maintenance`.")
+    if result["warehouse"].startswith("failed"):
+        raise fail(
+            f"the lake is erased but the warehouse is not ({result['warehouse']}); "
+            "the deletes wait in gold's change feed: fix the warehouse, then `coretelecoms run publish --date D`"
+        )
 
 
 # ---------------------------------------------------------------- warehouse

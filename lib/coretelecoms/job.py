@@ -1,37 +1,78 @@
-"""What every `jobs/<layer>.py` does under spark-submit: parse arguments, run the layer, exit non-zero on failure."""
+"""What every `jobs/<layer>.py` does under spark-submit: parse arguments, run the layer, exit non-zero on failure.
+
+Logs go through the `coretelecoms` logger: one JSON object per line with `--log-json` or in EMR mode (the
+driver's stdout/stderr is what EMR keeps), readable lines otherwise.
+"""
 
 from __future__ import annotations
 
 import argparse
 import functools
-import sys
+import logging
+import os
 from datetime import date
 
+from coretelecoms.logs import setup_logging
 from coretelecoms.settings import SettingsError, load_settings
+
+log = logging.getLogger("coretelecoms.job")
+
+
+def parser_for(layer: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"jobs/{layer}.py", description=f"Run the {layer} layer.")
+    if layer == "maintenance":
+        parser.add_argument("--date", type=date.fromisoformat, help="run date kept in the ledger (optional)")
+    else:
+        parser.add_argument("--date", type=date.fromisoformat, help="drop date YYYY-MM-DD")
+        parser.add_argument("--start", type=date.fromisoformat, help="first date of a range")
+        parser.add_argument("--end", type=date.fromisoformat, help="last date of a range")
+    parser.add_argument("--env", help="settings file conf/<env>.yaml (default CORETELECOMS_ENV or local)")
+    parser.add_argument(
+        "--log-json", action="store_true", help="one JSON object per log line (always on with env emr)"
+    )
+    if layer == "gold":
+        parser.add_argument("--rebuild", action="store_true", help="recompute every gold table from silver")
+    return parser
+
+
+def start_logging(args: argparse.Namespace) -> None:
+    env = args.env or os.environ.get("CORETELECOMS_ENV")
+    setup_logging(json_lines=args.log_json or env == "emr")
+
+
+def log_entry(layer: str, run_id: str, run_date, entry) -> None:
+    """One line per source; failures at ERROR so they stand out in the driver log."""
+    level = logging.ERROR if entry.status == "failed" else logging.INFO
+    log.log(
+        level,
+        f"{layer} {run_date or '-'} {entry.source}: {entry.status} files={entry.files} rows_in={entry.rows_in} "
+        f"rows_out={entry.rows_out} rejected={entry.rejected}"
+        + (f" error={entry.error}" if entry.error else ""),
+        extra={"layer": layer, "run_id": run_id, "source": entry.source, "run_date": run_date},
+    )
 
 
 def main(layer: str, argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=f"jobs/{layer}.py", description=f"Run the {layer} layer.")
-    parser.add_argument("--date", type=date.fromisoformat, help="drop date YYYY-MM-DD")
-    parser.add_argument("--start", type=date.fromisoformat, help="first date of a range")
-    parser.add_argument("--end", type=date.fromisoformat, help="last date of a range")
-    parser.add_argument("--env", help="settings file conf/<env>.yaml (default CORETELECOMS_ENV or local)")
-    if layer == "gold":
-        parser.add_argument("--rebuild", action="store_true", help="recompute every gold table from silver")
+    parser = parser_for(layer)
     args = parser.parse_args(argv)
+    start_logging(args)
     from coretelecoms.context import RunContext
+    from coretelecoms.ops import ledger
     from coretelecoms.runner import dates_between, layer_function
 
-    if args.date and not (args.start or args.end):
-        dates = [args.date]
+    if layer == "maintenance" or (args.date and not (args.start or args.end)):
+        dates = [args.date]  # maintenance: None when no date is given
     elif args.start and args.end and not args.date:
-        dates = dates_between(args.start, args.end)
+        try:
+            dates = dates_between(args.start, args.end)
+        except ValueError as exc:
+            parser.error(str(exc))
     else:
         parser.error("give either --date D, or --start D and --end D")
     try:
         settings = load_settings(args.env)
     except SettingsError as exc:
-        print(f"settings error: {exc}", file=sys.stderr)
+        log.error(f"settings error: {exc}")
         return 2
     run = layer_function(layer)
     if getattr(args, "rebuild", False):
@@ -40,12 +81,19 @@ def main(layer: str, argv: list[str] | None = None) -> int:
     failed = False
     for run_date in dates:
         ctx = ctx.for_layer(layer)
-        for entry in run(ctx, run_date):
-            print(
-                f"{layer} {run_date} {entry.source}: {entry.status} files={entry.files} rows_in={entry.rows_in} "
-                f"rows_out={entry.rows_out} rejected={entry.rejected}"
-                + (f" error={entry.error}" if entry.error else "")
-            )
+        try:
+            entries = run(ctx, run_date)
+        except Exception as exc:
+            # Recorded like the CLI does, so `coretelecoms status` shows it and a backfill retries it.
+            log.exception(f"{layer} {run_date or '-'} failed", extra={"layer": layer, "run_id": ctx.run_id})
+            entries = [
+                ledger.LedgerEntry(
+                    source="*", run_date=run_date, status="failed", error=f"{type(exc).__name__}: {exc}"[:500]
+                )
+            ]
+            ledger.record(ctx, entries)
+        for entry in entries:
+            log_entry(layer, ctx.run_id, run_date, entry)
             failed = failed or entry.status == "failed"
         if failed:
             break

@@ -16,6 +16,8 @@ def resolve_secret(reference: str | None, *, what: str) -> str:
     """`arn:aws:secretsmanager:...` is read from Secrets Manager; anything else is an env var name."""
     if not reference:
         raise SecretError(f"no secret configured for {what}")
+    if "<" in reference:
+        raise SecretError(f"{what}: {reference} is still a placeholder (terraform output secret_arns)")
     if reference.startswith("arn:aws:secretsmanager:"):
         import boto3
 

@@ -237,3 +237,34 @@ def test_emr_section_is_read_from_conf_emr_yaml(emr_conf):
     )
     with pytest.raises(SettingsError, match="CORETELECOMS__EMR__APPLICATION_ID"):
         emr.require("application_id")
+
+
+def test_cli_submit_maintenance_defaults_to_today_and_other_layers_need_a_date(aws, app_id, clean_env):
+    from datetime import UTC, datetime
+
+    clean_env.setenv("CORETELECOMS__EMR__APPLICATION_ID", app_id)
+    clean_env.setenv("CORETELECOMS__EMR__EXECUTION_ROLE_ARN", ROLE)
+    runner = CliRunner()
+    result = runner.invoke(emr_app, ["submit", "maintenance"])
+    assert result.exit_code == 0, result.output
+    today = datetime.now(UTC).date().isoformat()
+    sent = aws.get_job_run(applicationId=app_id, jobRunId=backend_runs(app_id)[0].id)["jobRun"]
+    assert sent["name"] == f"coretelecoms-maintenance-{today}"
+    assert sent["jobDriver"]["sparkSubmit"]["entryPoint"].endswith("/jobs/maintenance.py")
+    missing = runner.invoke(emr_app, ["submit", "silver"])
+    assert missing.exit_code == 2 and "--date is required for silver" in missing.output
+
+
+def test_conf_emr_yaml_placeholders_are_refused_by_name(emr_conf):
+    """The committed secret ARNs are placeholders the operator must replace before packaging."""
+    from coretelecoms.secrets import SecretError, resolve_secret
+
+    refs = [
+        emr_conf.sources.postgres.dsn_secret,
+        emr_conf.sources.gsheets.service_account_secret,
+        emr_conf.warehouse.private_key_secret,
+    ]
+    assert all("<ACCOUNT_ID>" in ref for ref in refs)
+    with pytest.raises(SecretError, match=r"postgres DSN: .*<ACCOUNT_ID>.* is still a placeholder"):
+        resolve_secret(refs[0], what="postgres DSN")
+    assert emr_conf.warehouse.account is None and emr_conf.warehouse.user is None

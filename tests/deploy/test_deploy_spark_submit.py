@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -71,6 +72,42 @@ def test_a_layer_without_its_job_is_reported_not_built(tmp_path):
     assert proc.returncode == 2 and "landing layer is not built yet" in proc.stderr
     listed = run("--help", script=tmp_path / "spark-submit.sh").stdout
     assert "silver       jobs/silver.py" in listed and "landing      (not built yet" in listed
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_every_layer_has_a_job_that_runs_under_spark_submit_and_emr(layer, emr_conf):
+    """spark-submit.sh and `emr submit` accept the same layers; each must have a job that starts."""
+    from datetime import date
+
+    from coretelecoms.deploy.config import emr_settings
+    from coretelecoms.deploy.emr import job_driver
+
+    job = REPO / "jobs" / f"{layer}.py"
+    helped = subprocess.run([sys.executable, str(job), "--help"], capture_output=True, text=True, timeout=60)
+    assert helped.returncode == 0 and f"usage: jobs/{layer}.py" in helped.stdout, helped.stderr
+    cmd = dry_run(layer, "--date", "2025-11-20")
+    assert cmd[-3] == str(job)
+    # The job runs with exactly what EMR Serverless sends it, as far as its settings (broken on purpose).
+    driver = job_driver(emr_conf, layer, date(2025, 11, 20), emr_settings(emr_conf))["sparkSubmit"]
+    assert driver["entryPoint"].endswith(f"/jobs/{job.name}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORETELECOMS")}
+    started = subprocess.run(
+        [sys.executable, str(job), *driver["entryPointArguments"]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env | {"CORETELECOMS__LAKE__DELTA_ENGINE": "bogus"},
+    )
+    assert started.returncode == 2 and "usage:" not in started.stderr, started.stderr
+    line = json.loads(started.stderr.strip().splitlines()[-1])  # env emr: JSON log lines
+    assert (
+        line["level"] == "ERROR" and "settings error" in line["message"] and "delta_engine" in line["message"]
+    )
+
+
+def test_maintenance_needs_no_date():
+    cmd = dry_run("maintenance")
+    assert cmd[-1] == str(REPO / "jobs" / "maintenance.py")
 
 
 def existing_layer() -> str:

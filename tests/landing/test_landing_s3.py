@@ -16,17 +16,6 @@ BUCKET = "core-telecoms-data-lake"
 D1, D3 = date(2025, 11, 20), date(2025, 11, 24)
 
 
-@pytest.fixture(scope="module")
-def moto_url():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
 def source_account(tmp_path, monkeypatch):
     """A named profile for the source account, as production uses one separate from the lake's."""

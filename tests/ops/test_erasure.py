@@ -134,3 +134,25 @@ def test_erasure_leaves_no_trace_in_lake_or_warehouse(ctx):
 def test_erasure_refuses_anything_but_a_uuid(ctx):
     with pytest.raises(ErasureError, match="lower-case UUID"):
         erase_customer(ctx, "' OR 1=1 --")
+
+
+def test_erase_exits_1_when_the_warehouse_deletes_fail(ctx, monkeypatch):
+    from typer.testing import CliRunner
+
+    from coretelecoms.cli import app
+
+    build_lake(ctx)
+    run_publish(ctx)
+    monkeypatch.setenv("COLUMNS", "200")
+    # The warehouse is now a Snowflake account that is not configured: the deletes cannot be published.
+    monkeypatch.setenv("CORETELECOMS__WAREHOUSE__KIND", "snowflake")
+    result = CliRunner().invoke(app, ["erase", "--customer-id", GONE, "--request-id", "REQ-7"])
+
+    assert result.exit_code == 1, result.output
+    assert "the lake is erased but the warehouse is not" in result.output
+    assert "warehouse.account is not set" in result.output
+    assert traces(ctx, GONE) == {}  # the lake part stands
+    audit = ctx.lake.read(AUDIT_TABLE).collect()
+    assert [a["request_id"] for a in audit] == ["REQ-7"] and audit[0]["warehouse"].startswith("failed: ")
+    with connect(ctx.settings.warehouse, "test") as conn:  # still there, as the exit code says
+        assert fetch(conn, f"SELECT COUNT(*) FROM DIM_CUSTOMER WHERE CUSTOMER_ID = '{GONE}'") == [(2,)]

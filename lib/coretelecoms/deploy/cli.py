@@ -4,7 +4,7 @@ schedule's generated files into infra/. Mounted by the main CLI with `app.add_ty
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -87,7 +87,9 @@ def package(
 @emr_app.command()
 def submit(
     layer: Annotated[str, typer.Argument(help="landing, bronze, silver, gold, publish or maintenance.")],
-    run_date: Annotated[str, typer.Option("--date", help="Drop date YYYY-MM-DD.")],
+    run_date: Annotated[
+        str | None, typer.Option("--date", help="Drop date YYYY-MM-DD (maintenance: default today, UTC).")
+    ] = None,
     wait: Annotated[
         bool, typer.Option(help="Follow the run until it finishes; exit 1 unless it succeeded.")
     ] = False,
@@ -100,8 +102,11 @@ def submit(
     from coretelecoms.deploy.emr import EmrError, wait_for
     from coretelecoms.deploy.emr import submit as start
 
+    if run_date is None and layer != "maintenance":
+        err.print(f"[red]error:[/red] --date is required for {layer}")
+        raise typer.Exit(2)
     settings = _settings(env)
-    day = _date(run_date)
+    day = _date(run_date) if run_date else datetime.now(UTC).date()
     try:
         run = start(settings, layer, day, force=force)
         _print_run(run)

@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from coretelecoms.context import RunContext
+from coretelecoms.ops.ledger import LedgerEntry
 
 AUDIT_TABLE = "_ops.erasure_audit"
 COMPLAINT_ID_COLUMNS = ("call_id", "complaint_id", "request_id", "source_complaint_id")
@@ -81,6 +82,8 @@ def erase_customer(
     if not UUID.match(customer_id):
         raise ErasureError("customer id must be a lower-case UUID")
     tables = [t for t in ctx.lake.list_tables() if not t.startswith("_")]
+    if not tables:
+        raise ErasureError(f"no Delta tables under {ctx.lake.root}: nothing erased (check lake.root)")
     # Surrogate keys first: once dim_customer rows are gone, nothing else would say which facts were theirs.
     hexid = customer_id.replace("-", "")
     customer_sks = _keys(ctx, "gold.dim_customer", "customer_sk", f"customer_id = '{customer_id}'")
@@ -101,10 +104,13 @@ def erase_customer(
             deleted[table] = count
     warehouse = "not published"
     if publish and deleted and any(t.startswith("gold.") for t in deleted):
-        from coretelecoms.publish import run_publish, state
+        from coretelecoms.publish import _safe, run_publish, state
 
         if state.published_versions(ctx):
-            entries = run_publish(ctx)
+            try:
+                entries = run_publish(ctx)
+            except Exception as exc:  # cannot connect: the lake is erased, the audit must still say so
+                entries = [LedgerEntry(source="*", run_date=None, status="failed", error=_safe(exc))]
             failed = [e for e in entries if e.status == "failed"]
             warehouse = "failed: " + failed[0].error if failed else "deletes published"
     audit = (

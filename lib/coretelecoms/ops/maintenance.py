@@ -17,7 +17,15 @@ from coretelecoms.ops.ledger import LedgerEntry, record
 def run_maintenance(ctx: RunContext, run_date: date | None = None) -> list[LedgerEntry]:
     cfg = ctx.settings.maintenance
     entries = []
-    for table in ctx.lake.list_tables():
+    tables = ctx.lake.list_tables()
+    if not tables:
+        # Never a quiet success: a wrong lake.root or an unreadable bucket looks exactly like this.
+        entries.append(
+            LedgerEntry(
+                source="*", run_date=run_date, status="warn", error=f"no Delta tables under {ctx.lake.root}"
+            )
+        )
+    for table in tables:
         entry = LedgerEntry(source=table, run_date=run_date)
         try:
             before = ctx.lake.file_count(table)
