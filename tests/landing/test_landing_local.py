@@ -9,6 +9,7 @@ from pathlib import Path
 from landing_support import by_source, make_ctx, settings, write_bucket
 
 from coretelecoms.landing import run_landing
+from coretelecoms.landing.copier import now
 from coretelecoms.landing.registry import TABLE as LANDED
 
 D1, D2, D3 = date(2025, 11, 20), date(2025, 11, 21), date(2025, 11, 24)
@@ -109,6 +110,41 @@ def test_a_missing_table_fails_the_source_when_on_missing_is_fail(spark, tmp_pat
     assert "does not exist" in web.error and "on_missing is fail" in web.error
     assert "Traceback" not in web.error and "\n" not in web.error
     assert entries["customers"].status == "ok" and entries["agents"].status == "ok"
+
+
+def test_by_default_a_missing_table_warns_for_a_past_date_and_fails_for_the_current_day(
+    spark, tmp_path, postgres
+):
+    ctx, _ = ctx_for(spark, tmp_path, postgres)
+    today = now().date()  # the clock landing judges "current day" by
+    web = by_source(run_landing(ctx, today))["web_forms"]
+    assert web.status == "failed" and web.files == 0
+    assert f"web_form_request_{today:%Y_%m_%d} does not exist" in web.error
+    assert f"{today} is the current day" in web.error and "\n" not in web.error
+    past = by_source(run_landing(ctx, D3))["web_forms"]
+    assert past.status == "warn" and "web_form_request_2025_11_24 does not exist" in past.error
+
+    explicit, _ = ctx_for(spark, tmp_path / "explicit", postgres, on_missing="warn")
+    assert by_source(run_landing(explicit, today))["web_forms"].status == "warn"
+
+
+def test_with_fail_a_range_exports_the_tables_it_has_then_names_the_missing_ones(spark, tmp_path, postgres):
+    ctx, _ = ctx_for(spark, tmp_path, postgres, on_missing="fail")
+    web = by_source(run_landing(ctx, None, D1, D3))["web_forms"]
+    assert web.status == "failed" and web.files == 2
+    for day in ("2025_11_22", "2025_11_23", "2025_11_24"):
+        assert f"web_form_request_{day} does not exist" in web.error
+    assert "web_form_request_2025_11_20 does not" not in web.error
+    landed = sorted(r["source_key"] for r in ctx.lake.read(LANDED).filter("source = 'web_forms'").collect())
+    assert landed == [
+        "customer_complaints.web_form_request_2025_11_20",
+        "customer_complaints.web_form_request_2025_11_21",
+    ]
+    export = tmp_path / "lake" / "landing" / "postgres" / "customer_complaints"
+    assert sorted(p.name for p in export.iterdir()) == [
+        "web_form_request_2025_11_20.csv",
+        "web_form_request_2025_11_21.csv",
+    ]
 
 
 def test_a_range_exports_each_table_not_yet_exported(spark, tmp_path, postgres):

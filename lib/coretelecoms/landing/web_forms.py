@@ -14,7 +14,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
 
-from coretelecoms.landing.copier import Lander, Outcome
+from coretelecoms.landing.copier import Lander, Outcome, now
 from coretelecoms.landing.store import date_in_name
 from coretelecoms.secrets import resolve_secret
 from coretelecoms.settings import PostgresSourceSettings
@@ -25,7 +25,13 @@ PREFIX = "web_form_request_"
 
 
 class MissingTable(RuntimeError):
-    """The day's table is not there (Postgres: relation does not exist) and `on_missing` is `fail`."""
+    """A day's table is not there (Postgres: relation does not exist) and `on_missing` says fail.
+
+    Raised after the other tables were exported; `outcome` says what landed."""
+
+    def __init__(self, message: str, outcome: Outcome) -> None:
+        super().__init__(message)
+        self.outcome = outcome
 
 
 class PostgresUnreachable(RuntimeError):
@@ -96,18 +102,29 @@ def export(conn, schema: str, table: str, writer) -> None:
     conn.rollback()  # read-only; end the transaction
 
 
+def on_missing(cfg: PostgresSourceSettings, day: date, today: date) -> str:
+    """An explicit `on_missing` wins; by default a past date's table may never come (warn), while the
+    current day's is due (fail)."""
+    if cfg.on_missing:
+        return cfg.on_missing
+    return "warn" if day < today else "fail"
+
+
 def land_web_forms(
     lander: Lander,
     cfg: PostgresSourceSettings,
     dates: list[date] | None,
     *,
     current: date | None,
+    today: date | None = None,
 ) -> Outcome:
     """Export the tables of `dates` (None = every table). `current` (the run date) is exported again
     and compared by checksum, since the source may still correct it; older tables only when not yet
-    exported."""
+    exported. Missing tables that must fail do so after the others were exported."""
     out = Outcome()
     schema = cfg.schema_name
+    today = today or now().date()
+    failing: list[str] = []
     with closing(connect(cfg)) as conn:
         tables = discover(conn, schema)
         if dates is not None:
@@ -118,9 +135,10 @@ def land_web_forms(
                     f"table {schema}.{PREFIX}{day:%Y_%m_%d} does not exist "
                     f"(relation does not exist: no web forms delivered for {day})"
                 )
-                if cfg.on_missing == "fail":
-                    raise MissingTable(message + "; sources.postgres.on_missing is fail")
-                out.warnings.append(message)
+                if on_missing(cfg, day, today) == "fail":
+                    failing.append(message)
+                else:
+                    out.warnings.append(message)
         for table in tables:
             key = f"{schema}.{table.name}"
             if table.day != current and lander.registry.latest(SOURCE, key) is not None:
@@ -139,4 +157,11 @@ def land_web_forms(
                 out.skipped.append(key)
             else:
                 out.landed.append(landed)
+    if failing:
+        why = (
+            "sources.postgres.on_missing is fail"
+            if cfg.on_missing
+            else f"{today} is the current day, its table is due (sources.postgres.on_missing: warn allows it)"
+        )
+        raise MissingTable("; ".join(failing + out.warnings) + f"; {why}", out)
     return out
