@@ -6,11 +6,13 @@ import hashlib
 from datetime import date
 from pathlib import Path
 
+import pytest
 from landing_support import by_source, make_ctx, settings, write_bucket
 
 from coretelecoms.landing import run_landing
 from coretelecoms.landing.copier import now
 from coretelecoms.landing.registry import TABLE as LANDED
+from coretelecoms.landing.store import LandingStore
 
 D1, D2, D3 = date(2025, 11, 20), date(2025, 11, 21), date(2025, 11, 24)
 
@@ -158,6 +160,55 @@ def test_a_range_exports_each_table_not_yet_exported(spark, tmp_path, postgres):
         "customer_complaints.web_form_request_2025_11_20",
         "customer_complaints.web_form_request_2025_11_21",
     ]
+
+
+class Killed(BaseException):
+    """The process dying: not an Exception, so no per-source handler catches it."""
+
+
+def test_a_run_killed_mid_landing_keeps_what_it_recorded_and_the_rerun_lands_the_rest_once(
+    spark, tmp_path, postgres, monkeypatch
+):
+    ctx, bucket = ctx_for(spark, tmp_path, postgres)
+    published = []
+    publish = LandingStore.publish
+
+    def publish_then_die(self, writer, rel):
+        path = publish(self, writer, rel)
+        published.append(rel)
+        if len(published) == 2:  # the second file is in place, its record not yet written
+            raise Killed
+        return path
+
+    with monkeypatch.context() as m:
+        m.setattr(LandingStore, "publish", publish_then_die)
+        with pytest.raises(Killed):
+            run_landing(ctx, D1)
+    assert published == ["s3/customers/customers_dataset.csv", "gsheets/agents/agents_2025-11-20.csv"]
+    first = (bucket / "customers" / "customers_dataset.csv").read_bytes()
+    # Before the re-run the customers file changes: the delivery landed before the kill must survive.
+    (bucket / "customers" / "customers_dataset.csv").write_text("customer_id,name\nu9,New\n")
+
+    entries = by_source(run_landing(ctx, D1))
+    assert {s: (e.status, e.files) for s, e in entries.items()} == {
+        "customers": ("ok", 1),
+        "agents": ("ok", 1),
+        "call_logs": ("ok", 1),
+        "social_media": ("ok", 1),
+        "web_forms": ("ok", 1),
+    }
+    rows = ctx.lake.read(LANDED).collect()
+    keys = [(r["source_key"], r["version"]) for r in rows]
+    assert len(keys) == len(set(keys)) == 6
+    assert sorted(r["version"] for r in rows if r["source"] == "customers") == [1, 2]
+    v1 = next(r for r in rows if r["source"] == "customers" and r["version"] == 1)
+    assert (
+        Path(v1["landing_path"]).read_bytes() == first and v1["sha256"] == hashlib.sha256(first).hexdigest()
+    )
+    on_disk = {
+        str(p) for p in (tmp_path / "lake" / "landing").rglob("*") if p.is_file() and "_tmp" not in p.parts
+    }
+    assert on_disk == {r["landing_path"] for r in rows}  # nothing landed twice, nothing unrecorded
 
 
 def test_an_unreachable_postgres_fails_only_the_web_forms(spark, tmp_path, monkeypatch):

@@ -9,7 +9,8 @@ Layout (the replayable system of record bronze streams from):
     landing/gsheets/agents/agents_YYYY-MM-DD.csv                sheet snapshot, only when it changed
     landing/<...>/v<n>-<sha256[:12]>/<name>                     a re-delivered object with new content
 
-`_ops.landed_files` records size, ETag, SHA-256, copy time and version of each file. Each source is
+`_ops.landed_files` records size, ETag, SHA-256, copy time and version of each file, one commit per file
+as it lands (a killed run keeps what it recorded; the re-run lands the rest once). Each source is
 landed on its own: an unreachable system fails that source's ledger entry, the others still land.
 """
 
@@ -102,7 +103,6 @@ def run_landing(
             entries.append(_entry(source, run_date, outcome, None, started))
         except Exception as exc:  # one source's failure must not stop the others
             entries.append(_entry(source, run_date, getattr(exc, "outcome", None), exc, started))
-    lander.flush()  # one registry commit, including what a failed source landed before failing
     if record:
         ledger.record(ctx, entries)
     return entries
