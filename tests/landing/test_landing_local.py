@@ -99,7 +99,7 @@ def test_a_date_with_nothing_delivered_warns_clearly(spark, tmp_path, postgres):
     for source in ("call_logs", "social_media", "web_forms"):
         assert entries[source].status == "warn" and entries[source].files == 0
         assert "2025-11-24" in entries[source].error
-    assert "404" in entries["call_logs"].error
+    assert "call logs/call_logs_day_2025-11-24.csv: not found (no such file)" in entries["call_logs"].error
     assert "web_form_request_2025_11_24 does not exist" in entries["web_forms"].error
     assert entries["customers"].status == "ok"
 

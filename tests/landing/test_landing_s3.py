@@ -7,6 +7,7 @@ from datetime import date
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from landing_support import by_source, make_ctx, settings, write_bucket
 
 from coretelecoms.landing import objects, run_landing
@@ -97,11 +98,50 @@ def test_objects_land_through_boto3_with_their_keys(
     assert "/call logs/v2-" in versions[1]["landing_path"]
 
 
-def test_a_missing_daily_object_is_a_404_warning(spark, tmp_path, moto_url, source_account, bucket):
+def s3_answer(s3, key: str) -> str:
+    """What S3 itself answers when asked for `key` (code and message of the ClientError)."""
+    with pytest.raises(ClientError) as exc:
+        s3.head_object(Bucket=BUCKET, Key=key)
+    err = exc.value.response["Error"]
+    return f"{err['Code']} {err['Message']}"
+
+
+def test_a_missing_object_warns_with_what_s3_answered(spark, tmp_path, moto_url, source_account, bucket):
+    key = "call logs/call_logs_day_2025-11-24.csv"
+    answer = s3_answer(bucket, key)
+    assert answer.startswith("404")
     entries = by_source(run_landing(make_ctx(spark, s3_settings(tmp_path, moto_url, source_account)), D3))
-    assert entries["call_logs"].status == "warn" and "404" in entries["call_logs"].error
-    assert "2025-11-24" in entries["social_media"].error
+    assert entries["call_logs"].status == "warn" and entries["call_logs"].files == 0
+    assert entries["call_logs"].error == (
+        f"no call_logs object for 2025-11-24: s3://{BUCKET}/{key}: {answer} (not delivered)"
+    )
+    social = "social_medias/media_complaint_day_2025-11-24.json"
+    assert f"s3://{BUCKET}/{social}: {s3_answer(bucket, social)}" in entries["social_media"].error
     assert entries["customers"].status == "ok"
+
+    bucket.delete_object(Bucket=BUCKET, Key="customers/customers_dataset.csv")
+    ctx = make_ctx(spark, s3_settings(tmp_path / "again", moto_url, source_account))
+    customers = by_source(run_landing(ctx, D1))["customers"]
+    gone = s3_answer(bucket, "customers/customers_dataset.csv")
+    assert customers.status == "warn" and f"customers_dataset.csv: {gone}" in customers.error
+
+
+def test_an_object_the_listing_missed_is_found_by_asking_for_it(
+    spark, tmp_path, moto_url, source_account, bucket, monkeypatch
+):
+    """An expected object the listing did not return is asked for by its key, and lands."""
+    listed = objects.ObjectStore.list
+    monkeypatch.setattr(
+        objects.ObjectStore,
+        "list",
+        lambda self, folder: (o for o in listed(self, folder) if "2025-11-20" not in o.key),
+    )
+    ctx = make_ctx(spark, s3_settings(tmp_path, moto_url, source_account))
+    entries = by_source(run_landing(ctx, D1))
+    assert entries["call_logs"].status == "ok" and entries["call_logs"].files == 1
+    key = "call logs/call_logs_day_2025-11-20.csv"
+    row = ctx.lake.read(LANDED).filter(f"source_key = '{key}'").first()
+    assert row["etag"] == bucket.head_object(Bucket=BUCKET, Key=key)["ETag"].strip('"')
 
 
 def test_an_unreachable_endpoint_fails_the_s3_sources_only(spark, tmp_path, source_account):
