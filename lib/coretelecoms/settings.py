@@ -47,6 +47,11 @@ class S3SourceSettings(Section):
     endpoint_url: str | None = None
     region: str | None = None
     profile: str | None = None
+    # The source account's key pair by reference, separate from the lake's: a Secrets Manager ARN (or env
+    # var) holding {"aws_access_key_id", "aws_secret_access_key"}, or the names of two env vars.
+    credentials_secret: str | None = None
+    access_key_id_env: str | None = None
+    secret_access_key_env: str | None = None
 
 
 class PostgresSourceSettings(Section):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import socket
+import uuid
 from datetime import date
 
 import boto3
@@ -15,6 +18,7 @@ from coretelecoms.landing.registry import TABLE as LANDED
 
 BUCKET = "core-telecoms-data-lake"
 D1, D3 = date(2025, 11, 20), date(2025, 11, 24)
+S3_SOURCES = ("customers", "call_logs", "social_media")
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +159,104 @@ def test_an_unreachable_endpoint_fails_the_s3_sources_only(spark, tmp_path, sour
         assert entries[source].status == "failed"
         assert "cannot reach" in entries[source].error and "Traceback" not in entries[source].error
     assert entries["agents"].status == "ok" and entries["agents"].files == 1
+
+
+@pytest.fixture
+def iam_accounts(moto_url, bucket, monkeypatch):
+    """Two IAM users on the moto server: the source account's reader (S3 only) and the runtime that reads
+    the secret (Secrets Manager only, no S3), whose keys are the default chain."""
+    admin = boto3.Session(profile_name="source-account", region_name="us-east-1")  # before IAM is enforced
+    iam = admin.client("iam", endpoint_url=moto_url)
+
+    def user(name: str, actions: list[str]) -> dict:
+        iam.create_user(UserName=name)
+        iam.put_user_policy(
+            UserName=name,
+            PolicyName=f"{name}-policy",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+                }
+            ),
+        )
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        return {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
+
+    suffix = uuid.uuid4().hex[:8]
+    reader = user(f"source-reader-{suffix}", ["s3:ListBucket", "s3:GetObject"])
+    runtime = user(f"lake-runtime-{suffix}", ["secretsmanager:GetSecretValue"])
+    arn = admin.client("secretsmanager", endpoint_url=moto_url).create_secret(
+        Name=f"coretelecoms/source-s3-{suffix}", SecretString=json.dumps(reader)
+    )["ARN"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", runtime["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", runtime["aws_secret_access_key"])
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto_url)
+    return reader, arn
+
+
+def keyed_settings(tmp_path, url, **credentials):
+    return settings(
+        tmp_path, s3={"uri": f"s3://{BUCKET}", "endpoint_url": url, "region": "us-east-1", **credentials}
+    )
+
+
+def test_the_source_keys_come_from_a_secret_or_env_vars_never_from_the_lake_chain(
+    spark, tmp_path, moto_url, iam_accounts, monkeypatch, caplog
+):
+    from moto.core.authorization import enable_iam_authentication
+
+    reader, arn = iam_accounts
+    monkeypatch.setenv("SOURCE_KEY_ID", reader["aws_access_key_id"])
+    monkeypatch.setenv("SOURCE_SECRET_KEY", reader["aws_secret_access_key"])
+    # What the platform logs: its own loggers at every level, anything else from INFO (botocore's DEBUG
+    # wire dumps include response bodies and are never switched on by coretelecoms.logs).
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="coretelecoms")
+    runs = {
+        "secret": keyed_settings(tmp_path / "secret", moto_url, credentials_secret=arn),
+        "env": keyed_settings(
+            tmp_path / "env",
+            moto_url,
+            access_key_id_env="SOURCE_KEY_ID",
+            secret_access_key_env="SOURCE_SECRET_KEY",
+        ),
+        "lake chain": keyed_settings(tmp_path / "chain", moto_url),
+    }
+    with enable_iam_authentication():  # moto now checks each request's keys against the IAM policies
+        entries = {name: by_source(run_landing(make_ctx(spark, s), D1)) for name, s in runs.items()}
+    for name in ("secret", "env"):
+        assert all(entries[name][s].status == "ok" and entries[name][s].files == 1 for s in S3_SOURCES), name
+    chain = entries["lake chain"]["call_logs"]
+    assert chain.status == "failed" and "AccessDenied" in chain.error  # the runtime may not read the bucket
+
+    secret = reader["aws_secret_access_key"]
+    ledger_text = json.dumps(
+        [r.asDict() for r in make_ctx(spark, runs["secret"]).lake.read("_ops.runs").collect()], default=str
+    )
+    assert "call_logs" in ledger_text and secret not in ledger_text
+    assert secret not in caplog.text
+
+
+def test_a_bad_credentials_secret_fails_the_s3_sources_naming_only_the_reference(
+    spark, tmp_path, moto_url, iam_accounts, monkeypatch
+):
+    reader, arn = iam_accounts
+    monkeypatch.setenv("SOURCE_PAIR", json.dumps({"key": reader["aws_secret_access_key"]}))
+    cases = {
+        "SOURCE_PAIR": "SOURCE_PAIR: expected JSON with aws_access_key_id and aws_secret_access_key",
+        arn
+        + "-gone": f"cannot read the source account's S3 keys (sources.s3.credentials_secret) from {arn}-gone",
+    }
+    for ref, message in cases.items():
+        entries = by_source(
+            run_landing(make_ctx(spark, keyed_settings(tmp_path, moto_url, credentials_secret=ref)), D1)
+        )
+        for source in S3_SOURCES:
+            assert entries[source].status == "failed" and message in entries[source].error
+            assert reader["aws_secret_access_key"] not in entries[source].error
+    both = keyed_settings(tmp_path, moto_url, credentials_secret=arn, profile="source-account")
+    assert (
+        "give one of credentials_secret"
+        in by_source(run_landing(make_ctx(spark, both), D1))["customers"].error
+    )

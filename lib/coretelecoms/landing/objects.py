@@ -1,12 +1,14 @@
 """S3 objects (customers, call logs, social media) copied from the source bucket or a local folder.
 
 `sources.s3.uri` is either a local folder (local runs, tests) or `s3://bucket[/prefix]`, read through
-boto3 with the source account's own profile, region and optional endpoint URL (moto in tests). Keys are
-kept as they are, `call logs/` space included: `landing/s3/<key>`.
+boto3 with the source account's own credentials (a key pair from a Secrets Manager secret or two env vars,
+or a profile), region and optional endpoint URL (moto in tests). Keys are kept as they are, `call logs/`
+space included: `landing/s3/<key>`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from pathlib import Path
 
 from coretelecoms.landing.copier import Lander, Outcome
 from coretelecoms.landing.store import date_in_name, split_s3
+from coretelecoms.secrets import SecretError, resolve_secret
 from coretelecoms.settings import S3SourceSettings
 
 SYSTEM = "s3"
@@ -59,6 +62,39 @@ class NotDelivered(LookupError):
     """An expected object is not there; the message is what the store answered (S3: `404 Not Found`)."""
 
 
+def source_credentials(cfg: S3SourceSettings) -> dict[str, str]:
+    """The source account's key pair from its secret reference ({} = the profile or default chain).
+    Errors name the reference, never a value."""
+    by_env = cfg.access_key_id_env or cfg.secret_access_key_env
+    if sum(map(bool, (cfg.credentials_secret, by_env, cfg.profile))) > 1:
+        raise SecretError(
+            "sources.s3: give one of credentials_secret, access_key_id_env/secret_access_key_env or profile"
+        )
+    if cfg.credentials_secret:
+        ref = cfg.credentials_secret
+        raw = resolve_secret(ref, what="the source account's S3 keys (sources.s3.credentials_secret)")
+        try:
+            pair = json.loads(raw)
+            keys = {k: str(pair[k]) for k in ("aws_access_key_id", "aws_secret_access_key")}
+        except (ValueError, KeyError, TypeError):
+            raise SecretError(
+                f"{ref}: expected JSON with aws_access_key_id and aws_secret_access_key"
+            ) from None
+        if pair.get("aws_session_token"):
+            keys["aws_session_token"] = str(pair["aws_session_token"])
+        return keys
+    if by_env:
+        if not (cfg.access_key_id_env and cfg.secret_access_key_env):
+            raise SecretError("sources.s3: set both access_key_id_env and secret_access_key_env")
+        return {
+            "aws_access_key_id": resolve_secret(cfg.access_key_id_env, what="the source account's key id"),
+            "aws_secret_access_key": resolve_secret(
+                cfg.secret_access_key_env, what="the source account's secret key"
+            ),
+        }
+    return {}
+
+
 class ObjectStore:
     """Lists and reads the source objects, from a folder or from S3."""
 
@@ -74,7 +110,9 @@ class ObjectStore:
             import boto3
             from botocore.config import Config
 
-            session = boto3.Session(profile_name=self.cfg.profile, region_name=self.cfg.region)
+            session = boto3.Session(
+                profile_name=self.cfg.profile, region_name=self.cfg.region, **source_credentials(self.cfg)
+            )
             self._client = session.client(
                 "s3",
                 endpoint_url=self.cfg.endpoint_url,
