@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import date
 from pathlib import Path
 
@@ -225,6 +226,55 @@ def test_an_unreachable_postgres_fails_only_the_web_forms(spark, tmp_path, monke
         entries[s].status == "ok" and entries[s].files == 1
         for s in ("customers", "agents", "call_logs", "social_media")
     )
+
+
+PASSWORD = "s3cret-pw"
+MALFORMED_DSNS = {
+    "postgresql://loader:s3cret-pw%zz@127.0.0.1/postgres": 'invalid percent-encoded token: "…"',
+    "postgresql://loader:s3cret-pw@[::1/postgres": 'matching "]" in IPv6 host address in URI: "…"',
+    "host=127.0.0.1 user=loader s3cret-pw": 'missing "=" after "…"',
+    "postgresql://loader:s3cret-pw@127.0.0.1:s3cret-pw/postgres": 'invalid integer value "…" for connection option "port"',
+    "s3cret-pw": 'missing "=" after "…"',  # the password alone put in the variable
+    "postgresql://loader@s3cret-pw@127.0.0.1/postgres": 'could not translate host name "…"',
+}
+
+
+def test_libpq_errors_for_a_malformed_dsn_never_carry_the_password(monkeypatch):
+    """libpq quotes the offending piece of a malformed DSN (the password, or the whole URI) in its message."""
+    import psycopg2
+
+    from coretelecoms.landing.web_forms import PostgresUnreachable, connect
+    from coretelecoms.settings import PostgresSourceSettings
+
+    cfg = PostgresSourceSettings(embedded=False, dsn_secret="CORETELECOMS_TEST_DSN")
+    for dsn, expected in MALFORMED_DSNS.items():
+        with pytest.raises(psycopg2.Error) as raw:  # what libpq itself says, unscrubbed
+            psycopg2.connect(dsn, connect_timeout=1, application_name="coretelecoms-landing")
+        assert PASSWORD in str(raw.value), dsn
+        monkeypatch.setenv("CORETELECOMS_TEST_DSN", dsn)
+        with pytest.raises(PostgresUnreachable) as exc:
+            connect(cfg)
+        assert PASSWORD not in str(exc.value) and expected in str(exc.value), (dsn, str(exc.value))
+    monkeypatch.setenv("CORETELECOMS_TEST_DSN", "postgresql://loader:s3cret-pw@no-such-host.invalid/postgres")
+    with pytest.raises(PostgresUnreachable) as exc:
+        connect(cfg)
+    assert 'host name "no-such-host.invalid"' in str(exc.value)  # the host stays: it says where to look
+
+
+def test_a_malformed_dsn_reaches_neither_ledger_nor_logs(spark, tmp_path, monkeypatch, caplog):
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="coretelecoms")
+    monkeypatch.setenv("CORETELECOMS_TEST_DSN", "postgresql://loader:s3cret-pw@[::1/postgres")
+    bucket = write_bucket(tmp_path / "src")
+    s = settings(
+        tmp_path, s3={"uri": str(bucket)}, postgres={"embedded": False, "dsn_secret": "CORETELECOMS_TEST_DSN"}
+    )
+    ctx = make_ctx(spark, s)
+    web = by_source(run_landing(ctx, D1))["web_forms"]
+    assert web.status == "failed" and "cannot connect to the web-forms Postgres: invalid dsn" in web.error
+    ledger = [r.asDict() for r in ctx.lake.read("_ops.runs").collect()]
+    assert any(r["source"] == "web_forms" and r["status"] == "failed" for r in ledger)
+    assert PASSWORD not in repr(ledger) and PASSWORD not in caplog.text
 
 
 def test_a_missing_secret_names_the_reference_not_a_value(spark, tmp_path):

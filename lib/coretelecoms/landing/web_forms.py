@@ -10,6 +10,7 @@ or reused; elsewhere the DSN comes from a secret reference and is never logged.
 
 from __future__ import annotations
 
+import re
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
@@ -61,6 +62,33 @@ def connection_dsn(cfg: PostgresSourceSettings) -> str:
     return resolve_secret(cfg.dsn_secret, what="the web-forms Postgres DSN (sources.postgres.dsn_secret)")
 
 
+# Quoted by libpq in its messages but never secret: the `=` of key=value and the option names.
+LIBPQ_WORDS = {"=", "host", "hostaddr", "port", "dbname", "user", "password", "sslmode", "connect_timeout"}
+
+
+def scrub(message: str, dsn: str) -> str:
+    """libpq quotes pieces of a DSN it cannot use, and for a malformed one those pieces can be the
+    password or the whole DSN (`invalid percent-encoded token: "p%zzs3cret"`). Keep only quoted pieces
+    that are the host, user or database name (or libpq's own words); every other piece of the DSN, and
+    the password, become "…"."""
+    from psycopg2.extensions import parse_dsn
+
+    try:
+        parts = parse_dsn(dsn)
+    except Exception:
+        parts = {}
+    password = parts.get("password")
+    keep = {v for k, v in parts.items() if k in ("host", "user", "dbname") and "@" not in v} | LIBPQ_WORDS
+    if password:
+        keep = {v for v in keep if password not in v}
+        message = message.replace(password, "…")
+
+    def quoted(m: re.Match) -> str:
+        return m[0] if m[1] in keep or m[1] not in dsn else '"…"'
+
+    return re.sub(r'"([^"]+)"', quoted, message)
+
+
 def connect(cfg: PostgresSourceSettings):
     import psycopg2
 
@@ -68,9 +96,8 @@ def connect(cfg: PostgresSourceSettings):
     try:
         return psycopg2.connect(dsn, connect_timeout=10, application_name="coretelecoms-landing")
     except psycopg2.Error as exc:
-        # libpq's message names host and port, never the password; keep its first line only.
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise PostgresUnreachable(f"cannot connect to the web-forms Postgres: {first}") from None
+        raise PostgresUnreachable(f"cannot connect to the web-forms Postgres: {scrub(first, dsn)}") from None
 
 
 def discover(conn, schema: str) -> list[DailyTable]:
