@@ -163,13 +163,20 @@ def parse_dates(run_date: str | None, start: str | None, end: str | None) -> lis
 
 
 def run_layers(
-    s: Settings, layers: list[str], dates: list, *, resume: bool = False, rebuild: bool = False
+    s: Settings,
+    layers: list[str],
+    dates: list,
+    *,
+    resume: bool = False,
+    rebuild: bool = False,
+    landing_range: tuple[date, date] | None = None,
 ) -> list:
     """Run each layer for each date in order; stop at the first failure.
 
     With `resume`, a date × layer the ledger shows as completed is skipped (backfills restart where they
-    failed). `rebuild` recomputes gold from silver. A layer that raises is recorded in the ledger as
-    failed, never lost in a traceback.
+    failed). `rebuild` recomputes gold from silver. `landing_range` lands a whole range in one pass (each
+    object and table of the range not yet landed, as jobs/landing.py does), not date by date. A layer that
+    raises is recorded in the ledger as failed, never lost in a traceback.
     """
     from coretelecoms.context import RunContext
     from coretelecoms.ops import ledger
@@ -181,6 +188,10 @@ def run_layers(
         raise fail(str(exc), 3) from None
     if rebuild:
         functions["gold"] = functools.partial(functions["gold"], rebuild=True)
+    if landing_range:
+        functions["landing"] = functools.partial(
+            functions["landing"], start=landing_range[0], end=landing_range[1]
+        )
     ctx = RunContext.create(s, layers[0])
     runs = []
     for run_date in dates:
@@ -213,7 +224,7 @@ def run_layers(
 
 
 def print_run(run) -> None:
-    table = Table(title=f"{run.layer} {run.run_date}  ({run.seconds:.1f}s, run {run.run_id})")
+    table = Table(title=f"{run.layer} {run.run_date or ''}  ({run.seconds:.1f}s, run {run.run_id})")
     for col in ("source", "files", "rows in", "rows out", "rejected", "status", "error"):
         table.add_column(col, justify="right" if col.startswith(("rows", "files", "rej")) else "left")
     for e in run.entries:
@@ -259,7 +270,17 @@ def run(
         dates = [None]
     else:
         dates = parse_dates(run_date, start, end)
-    runs = run_layers(settings(), expand(layer), dates, resume=layer == "all" and not force, rebuild=rebuild)
+    landing_range = None
+    if layer == "landing" and start and end:
+        landing_range, dates = (dates[0], dates[-1]), [None]
+    runs = run_layers(
+        settings(),
+        expand(layer),
+        dates,
+        resume=layer == "all" and not force,
+        rebuild=rebuild,
+        landing_range=landing_range,
+    )
     done = [r for r in runs if not r.failed]
     console.print(f"{len(done)} layer run(s) completed" + (", 1 failed" if len(done) < len(runs) else ""))
     if any(r.failed for r in runs):

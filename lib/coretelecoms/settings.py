@@ -49,6 +49,11 @@ class S3SourceSettings(Section):
     endpoint_url: str | None = None
     region: str | None = None
     profile: str | None = None
+    # The source account's key pair by reference, separate from the lake's: a Secrets Manager ARN (or env
+    # var) holding {"aws_access_key_id", "aws_secret_access_key"}, or the names of two env vars.
+    credentials_secret: str | None = None
+    access_key_id_env: str | None = None
+    secret_access_key_env: str | None = None
 
 
 class PostgresSourceSettings(Section):
@@ -58,7 +63,8 @@ class PostgresSourceSettings(Section):
     # `schema` shadows a BaseModel attribute, hence the alias.
     schema_name: str = Field("customer_complaints", alias="schema")
     database: str = "postgres"
-    on_missing: Literal["warn", "fail"] = "warn"
+    # A missing daily table: null = warn for a past date (it may never come), fail for today's (it is due).
+    on_missing: Literal["warn", "fail"] | None = None
 
 
 class GsheetsSourceSettings(Section):

@@ -1,22 +1,33 @@
-"""Agents through gspread with a service account, answered at the HTTP level by `responses` with
-payloads shaped like the real Drive v3 and Sheets v4 answers."""
+"""Agents through gspread with a service account, answered at the HTTP level by `responses` with the
+recorded Drive v3 and Sheets v4 payloads in fixtures/gsheets (the exact JSON gspread receives)."""
 
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import responses
 from landing_support import AGENTS, by_source, make_ctx, settings, write_bucket
+from responses import matchers
 
 from coretelecoms.landing import run_landing
 from coretelecoms.landing.registry import TABLE as LANDED
 
-SHEET_ID = "1xYzCoreTelecommsAgentsSheet0000000000000"
-TITLE = "CORETELECOMMS AGENTS"
-VALUES = [line.split(",") for line in AGENTS.strip().splitlines()]
+FIXTURES = Path(__file__).parent / "fixtures" / "gsheets"
+
+
+def payload(name: str) -> dict:
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+SHEET = payload("spreadsheets_get")
+SHEET_ID = SHEET["spreadsheetId"]
+TITLE = SHEET["properties"]["title"]
+TOKEN = payload("oauth_token")["access_token"]
+SHEETS_URL = f"https://sheets.googleapis.com/v4/spreadsheets/{SHEET_ID}"
 
 
 @pytest.fixture(scope="module")
@@ -41,57 +52,31 @@ def service_account_json():
     )
 
 
-def sheets_api(rsps, values):
-    rsps.add(
-        responses.POST,
-        "https://oauth2.googleapis.com/token",
-        json={"access_token": "ya29.test-token", "expires_in": 3599, "token_type": "Bearer"},
-    )
+def token_and_drive(rsps, files: str) -> None:
+    rsps.add(responses.POST, "https://oauth2.googleapis.com/token", json=payload("oauth_token"))
     rsps.add(
         responses.GET,
         "https://www.googleapis.com/drive/v3/files",
-        json={
-            "kind": "drive#fileList",
-            "files": [
-                {
-                    "id": SHEET_ID,
-                    "name": TITLE,
-                    "createdTime": "2025-01-06T09:12:44.000Z",
-                    "modifiedTime": "2025-11-19T17:03:10.000Z",
-                }
-            ],
-        },
+        json=payload(files),
+        match=[
+            matchers.query_param_matcher(
+                {"q": f'mimeType="application/vnd.google-apps.spreadsheet" and name = "{TITLE}"'},
+                strict_match=False,
+            )
+        ],
     )
+
+
+def sheets_api(rsps, values: str) -> None:
+    """The whole deterministic flow of open(title).worksheet("agents").get_all_values()."""
+    token_and_drive(rsps, "drive_files_list")
     rsps.add(
         responses.GET,
-        f"https://sheets.googleapis.com/v4/spreadsheets/{SHEET_ID}",
-        json={
-            "spreadsheetId": SHEET_ID,
-            "properties": {
-                "title": TITLE,
-                "locale": "en_US",
-                "autoRecalc": "ON_CHANGE",
-                "timeZone": "Etc/GMT",
-            },
-            "sheets": [
-                {
-                    "properties": {
-                        "sheetId": 0,
-                        "title": "agents",
-                        "index": 0,
-                        "sheetType": "GRID",
-                        "gridProperties": {"rowCount": 1000, "columnCount": 26},
-                    }
-                }
-            ],
-            "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{SHEET_ID}/edit",
-        },
+        SHEETS_URL,
+        json=SHEET,
+        match=[matchers.query_param_matcher({"includeGridData": "false"})],
     )
-    rsps.add(
-        responses.GET,
-        re.compile(rf"https://sheets\.googleapis\.com/v4/spreadsheets/{SHEET_ID}/values/.*agents.*"),
-        json={"range": f"agents!A1:D{len(values)}", "majorDimension": "ROWS", "values": values},
-    )
+    rsps.add(responses.GET, SHEETS_URL + "/values/" + quote("'agents'"), json=payload(values))
 
 
 def api_settings(tmp_path):
@@ -111,30 +96,27 @@ def api_settings(tmp_path):
 def test_the_sheet_snapshot_lands_only_when_it_changed(spark, tmp_path, monkeypatch, service_account_json):
     monkeypatch.setenv("CORETELECOMS_TEST_SHEETS_SA", service_account_json)
     ctx = make_ctx(spark, api_settings(tmp_path))
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        sheets_api(rsps, VALUES)
+    with responses.RequestsMock() as rsps:  # every recorded answer must be asked for
+        sheets_api(rsps, "values_get_agents")
         agents = by_source(run_landing(ctx, date(2025, 11, 20)))["agents"]
         assert agents.status == "ok" and agents.files == 1
-        auth = [
-            c.request.headers.get("Authorization") for c in rsps.calls if "googleapis.com/v4" in c.request.url
-        ]
-        assert auth and all(a == "Bearer ya29.test-token" for a in auth)
+        auth = [c.request.headers.get("Authorization") for c in rsps.calls if SHEETS_URL in c.request.url]
+        assert auth and all(a == f"Bearer {TOKEN}" for a in auth)
     snapshot = tmp_path / "lake" / "landing" / "gsheets" / "agents" / "agents_2025-11-20.csv"
     assert snapshot.read_text() == AGENTS  # the sheet's own header, every cell as text
 
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        sheets_api(rsps, VALUES)
+    with responses.RequestsMock() as rsps:
+        sheets_api(rsps, "values_get_agents")
         assert by_source(run_landing(ctx, date(2025, 11, 21)))["agents"].files == 0
 
-    changed = [row[:] for row in VALUES]
-    changed[1][2] = "Junior"
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        sheets_api(rsps, changed)
+    with responses.RequestsMock() as rsps:
+        sheets_api(rsps, "values_get_agents_changed")
         assert by_source(run_landing(ctx, date(2025, 11, 22)))["agents"].files == 1
     row = ctx.lake.read(LANDED).filter("source = 'agents' AND version = 2").first()
     assert row["source_uri"] == f"gsheets:{TITLE}/agents" and row["landing_path"].endswith(
         "agents_2025-11-22.csv"
     )
+    assert Path(row["landing_path"]).read_text() == AGENTS.replace("intern", "Junior")
 
 
 def test_a_sheet_the_account_cannot_see_fails_only_the_agents(
@@ -142,17 +124,8 @@ def test_a_sheet_the_account_cannot_see_fails_only_the_agents(
 ):
     monkeypatch.setenv("CORETELECOMS_TEST_SHEETS_SA", service_account_json)
     ctx = make_ctx(spark, api_settings(tmp_path))
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        rsps.add(
-            responses.POST,
-            "https://oauth2.googleapis.com/token",
-            json={"access_token": "ya29.test-token", "expires_in": 3599, "token_type": "Bearer"},
-        )
-        rsps.add(
-            responses.GET,
-            "https://www.googleapis.com/drive/v3/files",
-            json={"kind": "drive#fileList", "files": []},
-        )
+    with responses.RequestsMock() as rsps:
+        token_and_drive(rsps, "drive_files_list_empty")
         entries = by_source(run_landing(ctx, date(2025, 11, 20)))
     assert entries["agents"].status == "failed" and "not found or not shared" in entries["agents"].error
     assert entries["customers"].status == "ok"

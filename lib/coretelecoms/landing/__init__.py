@@ -9,7 +9,8 @@ Layout (the replayable system of record bronze streams from):
     landing/gsheets/agents/agents_YYYY-MM-DD.csv                sheet snapshot, only when it changed
     landing/<...>/v<n>-<sha256[:12]>/<name>                     a re-delivered object with new content
 
-`_ops.landed_files` records size, ETag, SHA-256, copy time and version of each file. Each source is
+`_ops.landed_files` records size, ETag, SHA-256, copy time and version of each file, one commit per file
+as it lands (a killed run keeps what it recorded; the re-run lands the rest once). Each source is
 landed on its own: an unreachable system fails that source's ledger entry, the others still land.
 """
 
@@ -41,26 +42,25 @@ def landing_store(ctx: RunContext) -> LandingStore:
 def _entry(
     source: str, run_date: date | None, outcome: Outcome | None, error: Exception | None, started
 ) -> LedgerEntry:
+    """A failed source still reports what it landed before failing (`outcome` may come with `error`)."""
     entry = LedgerEntry(source=source, run_date=run_date, started_at=started)
+    if outcome is not None:
+        entry.files = len(outcome.landed)
+        entry.rows_in = entry.rows_out = 0
+        entry.status = "warn" if outcome.warnings else "ok"
+        entry.error = "; ".join(outcome.warnings) or None
+        entry.details = json.dumps(
+            {
+                "landed": [f.landing_path for f in outcome.landed],
+                "bytes": sum(f.size for f in outcome.landed),
+                "versions": {f.landing_path: f.version for f in outcome.landed if f.version > 1},
+                "skipped_unchanged": outcome.skipped,
+                "warnings": outcome.warnings,
+            }
+        )
     if error is not None:
         entry.status = "failed"
         entry.error = str(error) or type(error).__name__
-        entry.ended_at = now()
-        return entry
-    assert outcome is not None
-    entry.files = len(outcome.landed)
-    entry.rows_in = entry.rows_out = 0
-    entry.status = "warn" if outcome.warnings else "ok"
-    entry.error = "; ".join(outcome.warnings) or None
-    entry.details = json.dumps(
-        {
-            "landed": [f.landing_path for f in outcome.landed],
-            "bytes": sum(f.size for f in outcome.landed),
-            "versions": {f.landing_path: f.version for f in outcome.landed if f.version > 1},
-            "skipped_unchanged": outcome.skipped,
-            "warnings": outcome.warnings,
-        }
-    )
     entry.ended_at = now()
     return entry
 
@@ -102,8 +102,7 @@ def run_landing(
             outcome = jobs[source]()
             entries.append(_entry(source, run_date, outcome, None, started))
         except Exception as exc:  # one source's failure must not stop the others
-            entries.append(_entry(source, run_date, None, exc, started))
-    lander.flush()  # one registry commit, including what a failed source landed before failing
+            entries.append(_entry(source, run_date, getattr(exc, "outcome", None), exc, started))
     if record:
         ledger.record(ctx, entries)
     return entries

@@ -5,6 +5,10 @@ re-delivery with new content lands beside it in a version folder named from the 
 checksum (`call logs/v2-3fa9c1e2b4d0/call_logs_day_2025-11-20.csv`): a new path, so the bronze stream
 picks it up as a new file, and lineage (`_source_file`) tells the versions apart. The drop date stays in
 the file name. Identical content (same ETag, or same SHA-256 after a copy) is skipped.
+
+Each file is recorded in `_ops.landed_files` as soon as it is published, so a run killed half-way loses
+at most the record of the one file it was publishing; the re-run copies that file again to the same path
+(same registry state and content give the same name) and records it once.
 """
 
 from __future__ import annotations
@@ -48,7 +52,6 @@ class Lander:
         self.store = store
         self.registry = registry
         self.run_date = run_date
-        self.pending: list[LandedFile] = []  # landed but not yet in the registry table
 
     def unchanged(self, source: str, key: str, etag: str | None, size: int | None) -> bool:
         """Cheap check before any byte moves: the latest landed version has this ETag and size."""
@@ -96,10 +99,5 @@ class Lander:
                 copy_seconds=round(time.monotonic() - started, 3),
                 run_id=self.ctx.run_id,
             )
-            self.pending.append(landed)
+            self.registry.add([landed])
             return landed
-
-    def flush(self) -> None:
-        """Record what landed so far, also when the source failed half-way."""
-        files, self.pending = self.pending, []
-        self.registry.add(files)

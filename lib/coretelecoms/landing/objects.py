@@ -1,12 +1,14 @@
 """S3 objects (customers, call logs, social media) copied from the source bucket or a local folder.
 
 `sources.s3.uri` is either a local folder (local runs, tests) or `s3://bucket[/prefix]`, read through
-boto3 with the source account's own profile, region and optional endpoint URL (moto in tests). Keys are
-kept as they are, `call logs/` space included: `landing/s3/<key>`.
+boto3 with the source account's own credentials (a key pair from a Secrets Manager secret or two env vars,
+or a profile), region and optional endpoint URL (moto in tests). Keys are kept as they are, `call logs/`
+space included: `landing/s3/<key>`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from pathlib import Path
 
 from coretelecoms.landing.copier import Lander, Outcome
 from coretelecoms.landing.store import date_in_name, split_s3
+from coretelecoms.secrets import SecretError, resolve_secret
 from coretelecoms.settings import S3SourceSettings
 
 SYSTEM = "s3"
@@ -28,12 +31,18 @@ class ObjectSource:
     folder: str  # key prefix inside the bucket, with the trailing slash
     suffix: str
     daily: bool
+    expected: str  # the object's name, `{day}` for a daily drop (SOURCES.md)
+
+    def expected_key(self, day: date | None = None) -> str:
+        return self.folder + self.expected.format(day=day)
 
 
 OBJECT_SOURCES = (
-    ObjectSource("customers", "customers/", ".csv", daily=False),
-    ObjectSource("call_logs", "call logs/", ".csv", daily=True),
-    ObjectSource("social_media", "social_medias/", ".json", daily=True),
+    ObjectSource("customers", "customers/", ".csv", daily=False, expected="customers_dataset.csv"),
+    ObjectSource("call_logs", "call logs/", ".csv", daily=True, expected="call_logs_day_{day}.csv"),
+    ObjectSource(
+        "social_media", "social_medias/", ".json", daily=True, expected="media_complaint_day_{day}.json"
+    ),
 )
 
 
@@ -47,6 +56,43 @@ class SourceObject:
 
 class SourceUnreachable(RuntimeError):
     pass
+
+
+class NotDelivered(LookupError):
+    """An expected object is not there; the message is what the store answered (S3: `404 Not Found`)."""
+
+
+def source_credentials(cfg: S3SourceSettings) -> dict[str, str]:
+    """The source account's key pair from its secret reference ({} = the profile or default chain).
+    Errors name the reference, never a value."""
+    by_env = cfg.access_key_id_env or cfg.secret_access_key_env
+    if sum(map(bool, (cfg.credentials_secret, by_env, cfg.profile))) > 1:
+        raise SecretError(
+            "sources.s3: give one of credentials_secret, access_key_id_env/secret_access_key_env or profile"
+        )
+    if cfg.credentials_secret:
+        ref = cfg.credentials_secret
+        raw = resolve_secret(ref, what="the source account's S3 keys (sources.s3.credentials_secret)")
+        try:
+            pair = json.loads(raw)
+            keys = {k: str(pair[k]) for k in ("aws_access_key_id", "aws_secret_access_key")}
+        except (ValueError, KeyError, TypeError):
+            raise SecretError(
+                f"{ref}: expected JSON with aws_access_key_id and aws_secret_access_key"
+            ) from None
+        if pair.get("aws_session_token"):
+            keys["aws_session_token"] = str(pair["aws_session_token"])
+        return keys
+    if by_env:
+        if not (cfg.access_key_id_env and cfg.secret_access_key_env):
+            raise SecretError("sources.s3: set both access_key_id_env and secret_access_key_env")
+        return {
+            "aws_access_key_id": resolve_secret(cfg.access_key_id_env, what="the source account's key id"),
+            "aws_secret_access_key": resolve_secret(
+                cfg.secret_access_key_env, what="the source account's secret key"
+            ),
+        }
+    return {}
 
 
 class ObjectStore:
@@ -64,7 +110,9 @@ class ObjectStore:
             import boto3
             from botocore.config import Config
 
-            session = boto3.Session(profile_name=self.cfg.profile, region_name=self.cfg.region)
+            session = boto3.Session(
+                profile_name=self.cfg.profile, region_name=self.cfg.region, **source_credentials(self.cfg)
+            )
             self._client = session.client(
                 "s3",
                 endpoint_url=self.cfg.endpoint_url,
@@ -130,6 +178,39 @@ class ObjectStore:
         except BotoCoreError as exc:
             raise SourceUnreachable(f"cannot reach {self.describe(folder)}: {exc}") from None
 
+    def head(self, key: str) -> SourceObject:
+        """Ask the store for one expected object: it is there, or NotDelivered with the store's answer."""
+        if not self.is_s3:
+            path = Path(self.uri) / key
+            if not path.is_file():
+                raise NotDelivered("not found (no such file)")
+            st = path.stat()
+            return SourceObject(
+                key,
+                st.st_size,
+                f"local-{st.st_size}-{st.st_mtime_ns}",
+                datetime.fromtimestamp(st.st_mtime, UTC).replace(tzinfo=None),
+            )
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        bucket, prefix = split_s3(self.uri)
+        try:
+            obj = self.client.head_object(Bucket=bucket, Key=f"{prefix}/{key}" if prefix else key)
+        except ClientError as exc:
+            err = exc.response.get("Error", {})
+            answer = f"{err.get('Code')} {err.get('Message') or ''}".strip()
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                raise NotDelivered(answer) from None
+            raise SourceUnreachable(f"cannot read {self.describe(key)}: {answer}") from None
+        except BotoCoreError as exc:
+            raise SourceUnreachable(f"cannot reach {self.describe(key)}: {exc}") from None
+        return SourceObject(
+            key,
+            obj["ContentLength"],
+            obj.get("ETag", "").strip('"'),
+            obj["LastModified"].astimezone(UTC).replace(tzinfo=None),
+        )
+
     def copy_to(self, key: str, writer) -> None:
         """Stream one object into a staged landing file."""
         if self.is_s3:
@@ -150,17 +231,24 @@ def land_objects(
     """Land `source`'s objects: for daily sources only those dropped on `dates` (None = all)."""
     out = Outcome()
     objects = [o for o in store.list(source.folder) if o.key.endswith(source.suffix)]
+    expected: list[date | None] = []
     if source.daily and dates is not None:
         wanted = set(dates)
         objects = [o for o in objects if date_in_name(o.key) in wanted]
-        found = {date_in_name(o.key) for o in objects}
-        for day in sorted(wanted - found):
-            out.warnings.append(
-                f"no {source.name} object for {day} under {store.describe(source.folder)} "
-                "(404 NoSuchKey: not delivered)"
-            )
+        expected = sorted(wanted - {date_in_name(o.key) for o in objects})
+    elif not objects and not source.daily:
+        expected = [None]
     elif not objects:
-        out.warnings.append(f"no {source.name} object under {store.describe(source.folder)} (404 NoSuchKey)")
+        out.warnings.append(f"no {source.name} object under {store.describe(source.folder)}")
+    for day in expected:  # not listed: ask the store for the object itself, and say what it answered
+        key = source.expected_key(day)
+        try:
+            objects.append(store.head(key))
+        except NotDelivered as answer:
+            when = f" for {day}" if day else ""
+            out.warnings.append(
+                f"no {source.name} object{when}: {store.describe(key)}: {answer} (not delivered)"
+            )
     for obj in objects:
         if lander.unchanged(source.name, obj.key, obj.etag, obj.size):
             out.skipped.append(obj.key)

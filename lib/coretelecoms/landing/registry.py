@@ -80,7 +80,7 @@ class Registry:
         return {r["landing_path"]: r for r in self.rows}
 
     def add(self, files: list[LandedFile]) -> None:
-        """Record newly landed files (one Delta commit)."""
+        """Record newly landed files (one Delta commit; landing calls it for each file as it lands)."""
         if not files:
             return
         rows = [asdict(f) for f in files]

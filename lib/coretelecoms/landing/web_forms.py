@@ -10,11 +10,12 @@ or reused; elsewhere the DSN comes from a secret reference and is never logged.
 
 from __future__ import annotations
 
+import re
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
 
-from coretelecoms.landing.copier import Lander, Outcome
+from coretelecoms.landing.copier import Lander, Outcome, now
 from coretelecoms.landing.store import date_in_name
 from coretelecoms.secrets import resolve_secret
 from coretelecoms.settings import PostgresSourceSettings
@@ -25,7 +26,13 @@ PREFIX = "web_form_request_"
 
 
 class MissingTable(RuntimeError):
-    """The day's table is not there (Postgres: relation does not exist) and `on_missing` is `fail`."""
+    """A day's table is not there (Postgres: relation does not exist) and `on_missing` says fail.
+
+    Raised after the other tables were exported; `outcome` says what landed."""
+
+    def __init__(self, message: str, outcome: Outcome) -> None:
+        super().__init__(message)
+        self.outcome = outcome
 
 
 class PostgresUnreachable(RuntimeError):
@@ -55,6 +62,33 @@ def connection_dsn(cfg: PostgresSourceSettings) -> str:
     return resolve_secret(cfg.dsn_secret, what="the web-forms Postgres DSN (sources.postgres.dsn_secret)")
 
 
+# Quoted by libpq in its messages but never secret: the `=` of key=value and the option names.
+LIBPQ_WORDS = {"=", "host", "hostaddr", "port", "dbname", "user", "password", "sslmode", "connect_timeout"}
+
+
+def scrub(message: str, dsn: str) -> str:
+    """libpq quotes pieces of a DSN it cannot use, and for a malformed one those pieces can be the
+    password or the whole DSN (`invalid percent-encoded token: "p%zzs3cret"`). Keep only quoted pieces
+    that are the host, user or database name (or libpq's own words); every other piece of the DSN, and
+    the password, become "…"."""
+    from psycopg2.extensions import parse_dsn
+
+    try:
+        parts = parse_dsn(dsn)
+    except Exception:
+        parts = {}
+    password = parts.get("password")
+    keep = {v for k, v in parts.items() if k in ("host", "user", "dbname") and "@" not in v} | LIBPQ_WORDS
+    if password:
+        keep = {v for v in keep if password not in v}
+        message = message.replace(password, "…")
+
+    def quoted(m: re.Match) -> str:
+        return m[0] if m[1] in keep or m[1] not in dsn else '"…"'
+
+    return re.sub(r'"([^"]+)"', quoted, message)
+
+
 def connect(cfg: PostgresSourceSettings):
     import psycopg2
 
@@ -62,9 +96,8 @@ def connect(cfg: PostgresSourceSettings):
     try:
         return psycopg2.connect(dsn, connect_timeout=10, application_name="coretelecoms-landing")
     except psycopg2.Error as exc:
-        # libpq's message names host and port, never the password; keep its first line only.
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise PostgresUnreachable(f"cannot connect to the web-forms Postgres: {first}") from None
+        raise PostgresUnreachable(f"cannot connect to the web-forms Postgres: {scrub(first, dsn)}") from None
 
 
 def discover(conn, schema: str) -> list[DailyTable]:
@@ -96,18 +129,29 @@ def export(conn, schema: str, table: str, writer) -> None:
     conn.rollback()  # read-only; end the transaction
 
 
+def on_missing(cfg: PostgresSourceSettings, day: date, today: date) -> str:
+    """An explicit `on_missing` wins; by default a past date's table may never come (warn), while the
+    current day's is due (fail)."""
+    if cfg.on_missing:
+        return cfg.on_missing
+    return "warn" if day < today else "fail"
+
+
 def land_web_forms(
     lander: Lander,
     cfg: PostgresSourceSettings,
     dates: list[date] | None,
     *,
     current: date | None,
+    today: date | None = None,
 ) -> Outcome:
     """Export the tables of `dates` (None = every table). `current` (the run date) is exported again
     and compared by checksum, since the source may still correct it; older tables only when not yet
-    exported."""
+    exported. Missing tables that must fail do so after the others were exported."""
     out = Outcome()
     schema = cfg.schema_name
+    today = today or now().date()
+    failing: list[str] = []
     with closing(connect(cfg)) as conn:
         tables = discover(conn, schema)
         if dates is not None:
@@ -118,9 +162,10 @@ def land_web_forms(
                     f"table {schema}.{PREFIX}{day:%Y_%m_%d} does not exist "
                     f"(relation does not exist: no web forms delivered for {day})"
                 )
-                if cfg.on_missing == "fail":
-                    raise MissingTable(message + "; sources.postgres.on_missing is fail")
-                out.warnings.append(message)
+                if on_missing(cfg, day, today) == "fail":
+                    failing.append(message)
+                else:
+                    out.warnings.append(message)
         for table in tables:
             key = f"{schema}.{table.name}"
             if table.day != current and lander.registry.latest(SOURCE, key) is not None:
@@ -139,4 +184,11 @@ def land_web_forms(
                 out.skipped.append(key)
             else:
                 out.landed.append(landed)
+    if failing:
+        why = (
+            "sources.postgres.on_missing is fail"
+            if cfg.on_missing
+            else f"{today} is the current day, its table is due (sources.postgres.on_missing: warn allows it)"
+        )
+        raise MissingTable("; ".join(failing + out.warnings) + f"; {why}", out)
     return out
