@@ -143,7 +143,28 @@ def test_file_faults_end_where_the_issue_says(run):
     assert rejected[landing_path(run, faults["truncated_json"]["file"])].startswith("unparseable JSON")
     assert rejected[landing_path(run, faults["empty_file"]["file"])] == "empty file"
     assert rejected[landing_path(run, faults["header_only_file"]["file"])] == "empty file (header only)"
-    assert d4["social_media"].rejected == 1 and d4["social_media"].status == "warn"
+    # The empty part2 and the truncated part3 beside the drop; the header-only call-log part2.
+    assert d4["social_media"].rejected == 2 and d4["social_media"].status == "warn"
+    assert d4["call_logs"].rejected == 1 and d4["call_logs"].status == "warn"
+    assert "2 file(s) rejected (1 empty)" in d4["social_media"].error
+
+
+def test_ledger_rejected_counts_every_row_of_rejected_files(run):
+    ctx = run["ctx"]
+    table_counts = {
+        (r["run_id"], r["source"]): r["count"]
+        for r in ctx.lake.read(REJECTED_TABLE).groupBy("run_id", "source").count().collect()
+    }
+    bronze = ledger.read(ctx).filter(F.col("layer") == "bronze").collect()
+    ledger_counts = {(r["run_id"], r["source"]): r["rejected"] for r in bronze if r["rejected"]}
+    assert ledger_counts == table_counts
+    file_faults = ("empty_file", "header_only_file", "truncated_json")
+    assert sum(table_counts.values()) == sum(
+        f["kind"] in file_faults for f in run["sources"].manifest["faults"]
+    )
+    for r in bronze:
+        rejected = json.loads(r["details"])["rejected_files"]
+        assert len(rejected) == r["rejected"]
 
 
 def _csv_records(path):

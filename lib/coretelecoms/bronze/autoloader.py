@@ -103,6 +103,8 @@ class Stats:
     rows_in: int = 0
     rows_out: int = 0
     corrupt_records: int = 0
+    # Every row this run wrote to bronze.rejected_files ({file, reason}); `empty` names those of them
+    # that were empty or header-only (nothing to load) rather than unparseable.
     rejected: list[dict] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
     missing_columns: dict[str, int] = field(default_factory=dict)
@@ -221,6 +223,7 @@ class Ingestion:
         if new:
             self.stats.files += len(new)
             self.stats.empty.extend(new)
+            self.stats.rejected.extend({"file": p, "reason": "empty file"} for p in new)
             rows = [(self.source.name, p, "empty file", self.ctx.run_id, now()) for p in new]
             with _REJECTED_LOCK:
                 self.ctx.lake.append(REJECTED_TABLE, self.ctx.spark.createDataFrame(rows, REJECTED_SCHEMA))
@@ -316,10 +319,9 @@ class Ingestion:
         if not rejections:
             return
         for r in rejections:
+            self.stats.rejected.append({"file": r.file.path, "reason": r.reason})
             if r.empty:
                 self.stats.empty.append(r.file.path)
-            else:
-                self.stats.rejected.append({"file": r.file.path, "reason": r.reason})
         rows = [(self.source.name, r.file.path, r.reason, self.ctx.run_id, detected_at) for r in rejections]
         with _REJECTED_LOCK:  # the streams run side by side and share this table
             self.ctx.lake.append(
