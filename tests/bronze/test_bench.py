@@ -23,7 +23,9 @@ def test_bench_reports_landing_and_bronze_separately(spark, tmp_path, monkeypatc
     try:
         report = run_bench(s, scale=0.002, days=1, seed=5, console=Console(file=io.StringIO()))
         ctx = RunContext.create(s, "check", spark)
-        landing_runs = ledger.read(ctx).filter(F.col("layer") == "landing").select("run_id").distinct().count()
+        landing_runs = (
+            ledger.read(ctx).filter(F.col("layer") == "landing").select("run_id").distinct().count()
+        )
     finally:
         stop(s.sources.postgres.pgdata)
 
