@@ -191,7 +191,10 @@ class Ingestion:
         except Exception as exc:
             self.stats.error = self.stats.error or exc
         if self.stats.error is None:
-            self._record_empty_files()
+            try:
+                self._record_empty_files()
+            except Exception as exc:  # this source's failure, reported in its own entry; the others go on
+                self.stats.error = exc
         return self.stats
 
     def run(self) -> Stats:
