@@ -16,14 +16,14 @@ from __future__ import annotations
 from datetime import date
 
 from coretelecoms.bronze.autoloader import REJECTED_TABLE, BronzeSource, Ingestion, Stats, now
-from coretelecoms.bronze.contract import COLUMNS, schema
+from coretelecoms.bronze.contract import COLUMNS
 from coretelecoms.context import RunContext
 from coretelecoms.landing import landing_store, run_landing
 from coretelecoms.landing.registry import landed_files
 from coretelecoms.ops import ledger
 from coretelecoms.ops.ledger import LedgerEntry
 
-__all__ = ["COLUMNS", "REJECTED_TABLE", "SOURCES", "bronze_sources", "run_bronze", "schema"]
+__all__ = ["COLUMNS", "REJECTED_TABLE", "SOURCES", "bronze_sources", "run_bronze"]
 
 
 def bronze_sources(ctx: RunContext) -> list[BronzeSource]:

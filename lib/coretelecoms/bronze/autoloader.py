@@ -1,5 +1,14 @@
 """Our Auto Loader: a Structured Streaming file source per bronze table, exactly-once into Delta.
 
+Why not a streaming CSV/JSON source with an explicit schema and `_metadata.file_path` (DESIGN.md's first
+plan): Spark's CSV source maps columns by position, even with `enforceSchema=false`, so a file with
+reordered, extra or missing columns would load values under the wrong names; the contract needs each
+file's own header matched by name. It also cannot number records within a file (`_source_record`), and
+the social JSON is one column-oriented object per file (`{column: {index: value}}`), not a record per
+row. So the stream only discovers files, and each micro-batch parses its files one by one with batch
+reads, as below; discovery, checkpoints, availableNow and exactly-once commits are those of a streaming
+file source.
+
 Discovery: a `binaryFile` stream over the table's landing folder (recursive, so re-delivered versions in
 `v<n>-<sha>/` folders are found) with only `path`, `length` and `modificationTime` selected in the
 streaming plan. Spark prunes `content` down to the file scan, so discovery never reads file bytes
