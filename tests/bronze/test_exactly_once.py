@@ -14,6 +14,7 @@ from pyspark.sql import functions as F
 
 from coretelecoms.bronze import autoloader, run_bronze
 from coretelecoms.landing.registry import TABLE as LANDED
+from coretelecoms.ops import ledger
 
 D1, D2 = date(2025, 11, 20), date(2025, 11, 21)
 DAILY = ("call_logs", "social_media", "web_forms")
@@ -151,3 +152,23 @@ def test_clean_sources_rows_per_file_equal_the_manifest(lake, clean_sources):
     assert (
         lake.lake.count("bronze.rejected_files") == 0 if lake.lake.exists("bronze.rejected_files") else True
     )
+
+
+def test_a_failure_recording_empty_files_fails_that_source_only(spark, clean_sources, tmp_path, monkeypatch):
+    ctx = make_ctx(spark, clean_sources.settings(tmp_path))
+    original = autoloader.Ingestion._record_empty_files
+
+    def record_empty_files(self):
+        if self.source.name == "social_media":
+            raise OSError("simulated: bronze.rejected_files unreachable")
+        original(self)
+
+    monkeypatch.setattr(autoloader.Ingestion, "_record_empty_files", record_empty_files)
+    entries = {e.source: e for e in run_bronze(ctx.for_layer("bronze"), D1)}
+    assert set(entries) == {*DAILY, "customers", "agents"}
+    assert entries["social_media"].status == "failed"
+    assert entries["social_media"].error == "OSError: simulated: bronze.rejected_files unreachable"
+    assert all(entries[s].status == "ok" for s in entries if s != "social_media")
+    assert entries["call_logs"].rows_out == records(clean_sources, D1)["call_logs"]
+    ledger_rows = ledger.read(ctx).filter(F.col("layer") == "bronze").collect()
+    assert {r["source"]: r["status"] for r in ledger_rows} == {s: e.status for s, e in entries.items()}

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
-from coretelecoms.bronze.contract import COLUMNS, map_header, squash
+from coretelecoms.bronze.contract import COLUMNS, map_header, snake_case, squash
 from coretelecoms.bronze.parsing import LandedFile, Parsed, Rejection, flatten, parse_csv, parse_json
 
 TS = datetime(2025, 11, 20, 6, 0)
@@ -50,6 +50,40 @@ def test_header_map_reports_extra_missing_and_reordered():
     assert mapping.positions == {"call_id": 0, "source_index": 1, "customer_id": 3}
     assert mapping.extras == [(2, "call_channel")]
     assert "complaint_category" in mapping.missing and mapping.reordered
+
+
+def test_extra_column_names_are_snake_cased_like_the_contract():
+    header = [
+        "customer_id",
+        "Call Channel",
+        "loyaltyTier",
+        " HTTPStatus ",
+        "",
+        "call-channel",
+        "DATE of biRTH",
+    ]
+    mapping = map_header(header, "customers")
+    assert mapping.extras == [
+        (1, "call_channel"),
+        (2, "loyalty_tier"),
+        (3, "http_status"),
+        (4, "_c4"),
+        (5, "call_channel_2"),  # two headers, one snake_case name: both kept
+    ]
+    # the contract's own names are what snake_case makes of the delivered headers
+    assert snake_case("callLogsGenerationDate") == "call_logs_generation_date"
+
+
+def test_rescued_data_keys_are_snake_cased(spark, tmp_path):
+    f = tmp_path / "call_logs_day_2025-11-21.csv"
+    f.write_text(
+        CALL_HEADER + ",Call Channel,waitSeconds\n"
+        "0,C1,u1,Payments,1001,2025-05-01 10:00:00,2025-05-01 10:05:00,Resolved,2025-11-21,IVR,12\n"
+    )
+    (row,) = rows(parse_csv(spark, landed(f), "call_logs", TS, "r"))
+    assert json.loads(row["_rescued_data"]) == {"call_channel": "IVR", "wait_seconds": "12"}
+    table, _ = flatten({"complaint_id": {"0": "S1"}, "Media Handle": {"0": "@a"}}, "social_media")
+    assert json.loads(table.column("_rescued_data").to_pylist()[0]) == {"media_handle": "@a"}
 
 
 def test_csv_multiline_records_count_once_and_values_stay_text(spark, tmp_path):

@@ -23,7 +23,8 @@ def csv_records(path: Path) -> tuple[list[str], list[dict]]:
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     header, data = rows[0], rows[1:]
-    return header, [dict(zip(header, row, strict=True)) for row in data]
+    # A line cut short (an `unparseable_line` fault) gives only the fields it has; never more than the header.
+    return header, [dict(zip(header, row, strict=len(row) >= len(header))) for row in data]
 
 
 def json_records(path: Path) -> tuple[list[str], list[dict]]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
 from datetime import datetime
 
 import pytest
-from source_readers import DATES, csv_records, json_records, records_at
+from source_readers import DATES, MESSY, csv_records, json_records, records_at
 
 from coretelecoms.sources import generate, redeliver
 
@@ -27,6 +28,8 @@ KINDS = {
     "unknown_customer",
     "unknown_agent",
     "whitespace_casing",
+    "unparseable_line",
+    "redelivered",
 }
 DOMAINS = {
     "COMPLAINT_catego ry": {"Technician Support", "Network Failure", "Router Delivery", "Payments"},
@@ -122,6 +125,11 @@ def test_row_faults_are_where_the_manifest_says(messy, located):
         row = rows[fault["record"] - 1]
         kind, column, value = fault["kind"], fault["column"], fault["value"]
         assert str(row[KEYS[fault["source"]]]) == str(fault["key"]), fault
+        if kind == "unparseable_line":  # the line as delivered, fewer fields than the header
+            columns = CONTRACT["call_logs"] + (["call_channel"] if "call_channel" in rows[0] else [])
+            assert ",".join(row.values()) == value and 2 <= len(row) < len(columns), fault
+            assert fault["detail"] == f"line cut after {len(row)} of {len(columns)} fields"
+            continue
         if kind == "duplicate_row":
             original = rows[int(fault["detail"].rsplit(" ", 1)[1]) - 1]
             assert {k: v for k, v in row.items() if k != "_key"} == {
@@ -225,7 +233,7 @@ def test_redelivered_file_has_new_content_under_the_same_name(fresh, rel):
     data = (root / rel).read_bytes()
     assert data != old_bytes and entry["bytes"] == len(data) and entry["redelivered"] == 1
     assert entry["sha256"] != before["files"][rel]["sha256"]
-    changes = {f["record"]: f for f in manifest["faults"] if f["kind"] == "redelivered"}
+    changes = {f["record"]: f for f in manifest["faults"] if f["kind"] == "redelivered" and f["file"] == rel}
     assert len(changes) == round(0.1 * len(rows))
     named_before = {f["record"] for f in before["faults"] if f.get("file") == rel}
     assert not named_before & set(changes)
@@ -252,6 +260,31 @@ def test_only_delivered_day_files_can_be_redelivered(fresh):
     ):
         with pytest.raises(ValueError):
             redeliver(root, rel)
+
+
+def test_generate_redelivers_the_first_call_log_on_the_last_day(messy, clean):
+    root, manifest, _ = messy
+    rel = f"{LAKE}/call logs/call_logs_day_{DATES[0]}.csv"
+    entry = manifest["files"][rel]
+    assert [r for r, e in manifest["files"].items() if "first_delivery" in e] == [rel]
+    assert entry["redelivered"] == 1 and entry["redelivered_on"] == DATES[-1].isoformat()
+    first = root / entry["first_delivery"]["path"]
+    old_bytes, new_bytes = first.read_bytes(), (root / rel).read_bytes()
+    assert entry["first_delivery"]["sha256"] == hashlib.sha256(old_bytes).hexdigest() != entry["sha256"]
+    changes = {f["record"]: f for f in manifest["faults"] if f["kind"] == "redelivered"}
+    assert {f["file"] for f in changes.values()} == {rel}
+    assert len(changes) == round(MESSY * entry["records"])
+    old_lines, new_lines = old_bytes.split(b"\n"), new_bytes.split(b"\n")
+    differ = {i for i, (a, b) in enumerate(zip(old_lines, new_lines, strict=True)) if a != b}
+    assert differ == set(changes)  # line i is record i: every other line keeps its bytes, cut ones too
+    old_rows, new_rows = csv_records(first)[1], csv_records(root / rel)[1]
+    for record, change in changes.items():
+        was = re.fullmatch(r"was '(.*)' in the earlier delivery", change["detail"]).group(1)
+        assert old_rows[record - 1]["resolutionstatus"] == was != change["value"]
+        assert new_rows[record - 1]["resolutionstatus"] == change["value"]
+    # a clean generation re-delivers nothing and keeps no noncurrent versions
+    assert not (clean[0] / "noncurrent").exists()
+    assert not any("first_delivery" in e for e in clean[1]["files"].values())
 
 
 def test_fault_entries_have_one_shape(messy):

@@ -7,7 +7,8 @@ Tables (all contract columns StringType, partitioned by `_source_date`, append-o
 `bronze.customers`, `bronze.agents`, `bronze.call_logs`, `bronze.social_media`, `bronze.web_forms`
 (columns in `contract.COLUMNS`), each followed by `_rescued_data`, `_corrupt_record`, `_source_file`,
 `_source_record` (long), `_source_date` (date), `_ingested_at` (timestamp_ntz), `_run_id`; and
-`bronze.rejected_files` (source, file, reason, run_id, detected_at).
+`bronze.rejected_files` (source, file, reason, run_id, detected_at): files with nothing to load ("empty
+file", "empty file (header only)") or that cannot be parsed at all; the ledger's `rejected` counts them all.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from __future__ import annotations
 from datetime import date
 
 from coretelecoms.bronze.autoloader import REJECTED_TABLE, BronzeSource, Ingestion, Stats, now
-from coretelecoms.bronze.contract import COLUMNS, schema
+from coretelecoms.bronze.contract import COLUMNS
 from coretelecoms.context import RunContext
 from coretelecoms.landing import landing_store, run_landing
 from coretelecoms.landing.registry import landed_files
 from coretelecoms.ops import ledger
 from coretelecoms.ops.ledger import LedgerEntry
 
-__all__ = ["COLUMNS", "REJECTED_TABLE", "SOURCES", "bronze_sources", "run_bronze", "schema"]
+__all__ = ["COLUMNS", "REJECTED_TABLE", "SOURCES", "bronze_sources", "run_bronze"]
 
 
 def bronze_sources(ctx: RunContext) -> list[BronzeSource]:
@@ -50,6 +51,8 @@ def _error_text(exc: BaseException) -> str:
 
 
 def _entry(source: str, run_date: date, stats: Stats, started, landing: LedgerEntry | None) -> LedgerEntry:
+    """`rejected` counts every file this run wrote to bronze.rejected_files, empty ones included (their
+    reason there says "empty file..."), so the ledger and the table always agree; any makes it a warn."""
     entry = LedgerEntry(
         source=source,
         run_date=run_date,
@@ -67,7 +70,8 @@ def _entry(source: str, run_date: date, stats: Stats, started, landing: LedgerEn
     elif stats.rejected or stats.corrupt_records or stats.missing_columns:
         entry.status = "warn"
         if stats.rejected:
-            problems.append(f"{len(stats.rejected)} file(s) rejected, see {REJECTED_TABLE}")
+            empty = f" ({len(stats.empty)} empty)" if stats.empty else ""
+            problems.append(f"{len(stats.rejected)} file(s) rejected{empty}, see {REJECTED_TABLE}")
         if stats.corrupt_records:
             problems.append(f"{stats.corrupt_records} corrupt record(s) kept in _corrupt_record")
         if stats.missing_columns:

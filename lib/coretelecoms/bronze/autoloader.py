@@ -1,5 +1,14 @@
 """Our Auto Loader: a Structured Streaming file source per bronze table, exactly-once into Delta.
 
+Why not a streaming CSV/JSON source with an explicit schema and `_metadata.file_path` (DESIGN.md's first
+plan): Spark's CSV source maps columns by position, even with `enforceSchema=false`, so a file with
+reordered, extra or missing columns would load values under the wrong names; the contract needs each
+file's own header matched by name. It also cannot number records within a file (`_source_record`), and
+the social JSON is one column-oriented object per file (`{column: {index: value}}`), not a record per
+row. So the stream only discovers files, and each micro-batch parses its files one by one with batch
+reads, as below; discovery, checkpoints, availableNow and exactly-once commits are those of a streaming
+file source.
+
 Discovery: a `binaryFile` stream over the table's landing folder (recursive, so re-delivered versions in
 `v<n>-<sha>/` folders are found) with only `path`, `length` and `modificationTime` selected in the
 streaming plan. Spark prunes `content` down to the file scan, so discovery never reads file bytes
@@ -103,6 +112,8 @@ class Stats:
     rows_in: int = 0
     rows_out: int = 0
     corrupt_records: int = 0
+    # Every row this run wrote to bronze.rejected_files ({file, reason}); `empty` names those of them
+    # that were empty or header-only (nothing to load) rather than unparseable.
     rejected: list[dict] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
     missing_columns: dict[str, int] = field(default_factory=dict)
@@ -189,7 +200,10 @@ class Ingestion:
         except Exception as exc:
             self.stats.error = self.stats.error or exc
         if self.stats.error is None:
-            self._record_empty_files()
+            try:
+                self._record_empty_files()
+            except Exception as exc:  # this source's failure, reported in its own entry; the others go on
+                self.stats.error = exc
         return self.stats
 
     def run(self) -> Stats:
@@ -221,6 +235,7 @@ class Ingestion:
         if new:
             self.stats.files += len(new)
             self.stats.empty.extend(new)
+            self.stats.rejected.extend({"file": p, "reason": "empty file"} for p in new)
             rows = [(self.source.name, p, "empty file", self.ctx.run_id, now()) for p in new]
             with _REJECTED_LOCK:
                 self.ctx.lake.append(REJECTED_TABLE, self.ctx.spark.createDataFrame(rows, REJECTED_SCHEMA))
@@ -316,10 +331,9 @@ class Ingestion:
         if not rejections:
             return
         for r in rejections:
+            self.stats.rejected.append({"file": r.file.path, "reason": r.reason})
             if r.empty:
                 self.stats.empty.append(r.file.path)
-            else:
-                self.stats.rejected.append({"file": r.file.path, "reason": r.reason})
         rows = [(self.source.name, r.file.path, r.reason, self.ctx.run_id, detected_at) for r in rejections]
         with _REJECTED_LOCK:  # the streams run side by side and share this table
             self.ctx.lake.append(

@@ -4,7 +4,8 @@ Headers are matched by name, never by position: both sides are squashed to lower
 digits (`COMPLAINT_catego ry` -> `complaintcategory`, `callLogsGenerationDate` ->
 `calllogsgenerationdate`), so stray spaces, underscores and casing do not matter. A leftover index
 column (empty header, `Column1`, `Unnamed: 0`) becomes `source_index`. Unknown columns are kept for
-`_rescued_data`; contract columns the file lacks are reported as missing.
+`_rescued_data` under a snake_case name like the contract's (`Call Channel`, `callChannel` ->
+`call_channel`; an empty header -> `_c<position>`); contract columns the file lacks are reported as missing.
 """
 
 from __future__ import annotations
@@ -77,6 +78,13 @@ def squash(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", name.lower())
 
 
+def snake_case(name: str) -> str:
+    """`Call Channel`, `callChannel`, `HTTPStatus` -> `call_channel`, `call_channel`, `http_status`."""
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name.strip())
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
+
+
 @dataclass
 class HeaderMap:
     """Where each contract column sits in one file's header."""
@@ -100,7 +108,7 @@ def map_header(header: list[str], source: str) -> HeaderMap:
         if target and target not in positions:
             positions[target] = i
         else:
-            extras.append((i, raw.strip() or f"_c{i}"))
+            extras.append((i, snake_case(raw) or f"_c{i}"))
     # Two unknown columns with one name would collide in the rescued JSON object.
     seen: dict[str, int] = {}
     unique = []

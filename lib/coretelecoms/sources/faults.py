@@ -9,10 +9,14 @@ file's records split evenly over the kinds that apply, at least one each:
   unknown_customer   a customer id that is not in the customers file
   unknown_agent      an agent id outside 1000-1099
   whitespace_casing  padded or re-cased text (customers, agents and complaints)
+  unparseable_line   a call-log line cut short after 2-7 of its 9 fields (the rest of the line lost);
+                     the manifest value is the line as delivered
 File-level kinds (record null): extra_column (call logs, 2nd day of the run), reordered_columns (social
 media, 3rd day), missing_column (web forms, 4th day, resolution_date), and on the last day three extra
 files: empty_file (media_complaint_day_<d>_part2.json), header_only_file (call_logs_day_<d>_part2.csv),
-truncated_json (media_complaint_day_<d>_part3.json). redeliver() adds "redelivered" entries.
+truncated_json (media_complaint_day_<d>_part3.json). Re-delivery ("redelivered" entries, one per changed
+record): with two days or more, the first day's call-log file arrives again on the last day under the same
+name with about `messy` of its statuses changed (`redelivery.py`; `redeliver()` does the same on demand).
 
 Rows are tracked by a private `_uid` column while faults are injected, so every fault can be reported by
 its final 1-based record number once the delivery order is fixed.
@@ -39,6 +43,8 @@ COMPLAINT_KINDS = (
 )
 CUSTOMER_KINDS = ("duplicate_row", "out_of_domain", "bad_date", "whitespace_casing")
 AGENT_KINDS = ("whitespace_casing",)
+# CSV files with one record per line only: a cut customers line would open a quote that swallows the next.
+LINE_KINDS = ("unparseable_line",)
 
 OUT_OF_DOMAIN = {
     "category": ("Billing", "Roaming", "Other"),
@@ -157,6 +163,11 @@ def inject_rows(
                     "detail": f"was {old!r}",
                 }
             )
+    for row in take("unparseable_line"):
+        frame.iat[row, frame.columns.get_loc("_clean")] = False
+        # The cut is made when the file is written (`cut_lines`); keep at least the index and the key.
+        delivery.pending.append({"kind": "unparseable_line", "uid": frame["_uid"].iat[row], "column": None})
+        delivery.pending[-1]["keep"] = int(rng.integers(2, 8))
     next_uid = int(frame["_uid"].max()) + 1
     extra = [_duplicates(delivery, take("duplicate_row"), next_uid)]
     if "status_change" in plan:
@@ -271,6 +282,24 @@ def resolution_time(event: str, status: str, rng: np.random.Generator, day: str)
 
 def _where_text(where: dict) -> str:
     return where.get("file") or where["table"]
+
+
+def cut_lines(delivery: Delivery, text: str) -> str:
+    """Cut the lines of pending `unparseable_line` faults in a one-record-per-line CSV text (after the
+    header) and note each line as delivered; `text` is the file as written in delivery order."""
+    cuts = [p for p in delivery.pending if p["kind"] == "unparseable_line"]
+    if not cuts:
+        return text
+    position = pd.Series(np.arange(1, len(delivery.frame) + 1), index=delivery.frame["_uid"].to_numpy())
+    lines = text.split("\n")
+    for p in cuts:
+        record = int(position[p["uid"]])
+        fields = lines[record].split(",")
+        assert '"' not in lines[record], "a cut line must not open a quote"
+        p["value"] = ",".join(fields[: p["keep"]])
+        p["detail"] = f"line cut after {p['keep']} of {len(fields)} fields"
+        lines[record] = p["value"]
+    return "\n".join(lines)
 
 
 def resolve(delivery: Delivery) -> list[dict]:

@@ -488,7 +488,8 @@ def generate(
                 )
                 delivery = faults.Delivery(source, where, frame, ROLES[source])
                 stream = (STREAMS[source], day.toordinal())
-                run.inject(delivery, faults.COMPLAINT_KINDS, stream, customer_index, earlier, day.isoformat())
+                kinds = faults.COMPLAINT_KINDS + (faults.LINE_KINDS if source == "call_logs" else ())
+                run.inject(delivery, kinds, stream, customer_index, earlier, day.isoformat())
                 out = run.shape(delivery, _rng(seed, INDEX_STREAM, *stream), i, days)
                 if source == "web_forms":
                     _load_table(conn, where["table"], out)
@@ -503,13 +504,21 @@ def generate(
     finally:
         conn.close()
 
-    for rel in previous.get("files", {}):
-        path = (sources_dir / rel).resolve()
-        if rel not in manifest["files"] and path.is_relative_to(sources_dir.resolve()):
-            path.unlink(missing_ok=True)
     manifest["faults"] = sorted(run.faults, key=lambda f: (f.get("file") or f.get("table"), f["record"] or 0))
+    if messy > 0 and days > 1:
+        run.redeliver(call_log_file(dates[0]))
+
+    keep = set(manifest["files"]) | set(_first_deliveries(manifest))
+    for rel in [*previous.get("files", {}), *_first_deliveries(previous)]:
+        path = (sources_dir / rel).resolve()
+        if rel not in keep and path.is_relative_to(sources_dir.resolve()):
+            path.unlink(missing_ok=True)
     write_manifest(sources_dir, manifest)
     return manifest
+
+
+def _first_deliveries(manifest: dict) -> list[str]:
+    return [e["first_delivery"]["path"] for e in manifest.get("files", {}).values() if "first_delivery" in e]
 
 
 def _day_file(source: str, day: date) -> str:
@@ -553,7 +562,12 @@ class _Run:
     def write_file(self, delivery, day: date | None, out: pd.DataFrame) -> None:
         rel = delivery.where["file"]
         entry = {"source": delivery.source, "date": day.isoformat() if day else None, "records": len(out)}
-        entry.update(write_atomic(self.sources_dir, rel, _content(delivery.source, out)))
+        content = _content(delivery.source, out)
+        if any(p["kind"] == "unparseable_line" for p in delivery.pending):
+            text = io.StringIO()
+            content(text)
+            content = faults.cut_lines(delivery, text.getvalue())
+        entry.update(write_atomic(self.sources_dir, rel, content))
         self.manifest["files"][rel] = entry
         self.faults += faults.resolve(delivery)
 
@@ -598,6 +612,20 @@ class _Run:
             detail = f"column {column!r} missing"
         self.faults.append(_file_fault(kind, delivery.source, delivery.where, detail, column))
         return out
+
+    def redeliver(self, rel: str) -> None:
+        """Re-deliver `rel` on the last day: same name, about `messy` of its statuses changed. The bucket
+        now holds the new content; the first delivery is kept as a noncurrent version under
+        `noncurrent/<rel>` (as a versioned S3 bucket would), so a test can land it first and then see
+        the re-delivery arrive."""
+        from .redelivery import apply_redelivery  # redelivery.py imports this module
+
+        entry = self.manifest["files"][rel]
+        first = f"noncurrent/{rel}"
+        shown = write_atomic(self.sources_dir, first, (self.sources_dir / rel).read_bytes())
+        entry["first_delivery"] = {"path": first, **shown}
+        apply_redelivery(self.sources_dir, self.manifest, rel, fraction=self.messy, seed=self.seed)
+        entry["redelivered_on"] = self.manifest["generated_at"][:10]
 
     def extra_files(self, day: date, social: faults.Delivery) -> None:
         """Files that show up beside the real drop: empty, header-only, truncated."""

@@ -7,6 +7,7 @@ the file stays byte for byte the same, and the manifest records the new size, ch
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import zlib
@@ -34,6 +35,14 @@ def redeliver(sources_dir: Path, path: str | Path, *, fraction: float = 0.05, se
         else str(path)
     )
     manifest = read_manifest(sources_dir)
+    apply_redelivery(sources_dir, manifest, rel, fraction=fraction, seed=seed)
+    write_manifest(sources_dir, manifest)
+    return manifest
+
+
+def apply_redelivery(sources_dir: Path, manifest: dict, rel: str, *, fraction: float, seed: int) -> None:
+    """`redeliver` on a manifest in memory (also used by `generate` when messy): rewrites the file and
+    updates its entry and the faults in place."""
     entry = manifest.get("files", {}).get(rel)
     if entry is None or entry["source"] not in ("call_logs", "social_media") or not entry["records"]:
         raise ValueError(f"{rel} is not a delivered call-log or social-media file with records")
@@ -81,7 +90,14 @@ def redeliver(sources_dir: Path, path: str | Path, *, fraction: float = 0.05, se
         )
 
     if entry["source"] == "call_logs":
-        content = lambda fh: frame.to_csv(fh, index=False, header=header, lineterminator="\n")  # noqa: E731
+        # One record per line: rewrite only the changed lines, so every other line (a cut, unparseable
+        # one included) keeps its bytes.
+        lines = target.read_text(encoding="utf-8").split("\n")
+        for row in chosen:
+            line = io.StringIO()
+            csv.writer(line, lineterminator="").writerow(frame.iloc[row].tolist())
+            lines[row + 1] = line.getvalue()
+        content = "\n".join(lines)
     else:
         for column, values in document.items():
             document[column] = dict(zip(values, frame[column].tolist(), strict=True))
@@ -92,8 +108,6 @@ def redeliver(sources_dir: Path, path: str | Path, *, fraction: float = 0.05, se
     manifest["faults"] = sorted(
         manifest["faults"] + changes, key=lambda f: (f.get("file") or f.get("table"), f["record"] or 0)
     )
-    write_manifest(sources_dir, manifest)
-    return manifest
 
 
 def _named_records(faults: list[dict], rel: str) -> set[int]:
