@@ -23,9 +23,10 @@ def resolve_secret(reference: str | None, *, what: str) -> str:
 
         region = reference.split(":")[3]
         try:
-            return boto3.client("secretsmanager", region_name=region).get_secret_value(SecretId=reference)[
-                "SecretString"
-            ]
+            # A session of its own: boto3's default one keeps the credentials it resolved first, which need
+            # not be the ones the environment holds now.
+            client = boto3.session.Session(region_name=region).client("secretsmanager")
+            return client.get_secret_value(SecretId=reference)["SecretString"]
         except Exception as exc:  # the message must not carry the value, only the reference
             raise SecretError(f"cannot read {what} from {reference}: {type(exc).__name__}") from None
     value = os.environ.get(reference)
