@@ -206,10 +206,31 @@ def test_rebuild_from_silver_gives_identical_tables(scenario):
 def test_quality_gate_catches_a_planted_duplicate_key(scenario):
     lake, gate = scenario.ctx.lake, QualityGate(scenario.ctx.settings)
     lake.append(FACT, lake.read(FACT).filter("source_complaint_id = 'K1'"))
-    (result,) = checks.validate(gate, lake, [FACT], "planted-duplicate")
-    failed = {r.name: r for r in result.gating_failures}
+    results = checks.validate(gate, lake, [FACT], "planted-duplicate")
+    assert [r.suite for r in results] == [f"{FACT}.table", f"{FACT}.batch"]
+    failed = {c.name: c for r in results for c in r.gating_failures}
+    # Keys and the row count are checked on the whole table, whoever wrote the extra row.
     assert set(failed) == {"complaint_sk_unique", "fact_rows_equal_silver_rows"}
     assert failed["complaint_sk_unique"].rows_failed == 2
+
+
+def test_fact_batch_suite_checks_the_references_of_the_rows_the_run_wrote(scenario):
+    lake, gate = scenario.ctx.lake, QualityGate(scenario.ctx.settings)
+    dangling = (
+        lake.read(FACT)
+        .filter("source_complaint_id = 'K1'")
+        .limit(1)
+        .withColumn("complaint_sk", F.lit(7).cast("long"))
+        .withColumn("customer_sk", F.lit(424242).cast("long"))
+        .withColumn("_run_id", F.lit("planted-reference"))
+    )
+    lake.append(FACT, dangling)
+    results = {r.stage: r for r in checks.validate(gate, lake, [FACT], "planted-reference")}
+    batch = {c.name: c for c in results["batch"].results}
+    assert batch["customer_sk_resolves"].rows_checked == 1
+    assert batch["customer_sk_resolves"].rows_failed == 1 and not batch["customer_sk_resolves"].success
+    assert batch["agent_sk_resolves"].success  # only the planted row is in the batch, and its agent is known
+    assert [c.name for c in results["batch"].gating_failures] == ["customer_sk_resolves"]
 
 
 def test_dimension_suites_pass_then_catch_an_overlapping_version(scenario):

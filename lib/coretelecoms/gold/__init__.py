@@ -148,22 +148,24 @@ def gate(ctx: RunContext, run_date: date, entries: list[LedgerEntry], tables: li
     from coretelecoms.quality.metrics import append_metrics
 
     quality = QualityGate(ctx.settings)
-    results = {r.table: r for r in checks.validate(quality, ctx.lake, tables, ctx.run_id)}
-    metrics = [m for r in results.values() for m in r.metrics()]
+    results: dict[str, list] = {}
+    for r in checks.validate(quality, ctx.lake, tables, ctx.run_id):
+        results.setdefault(r.table, []).append(r)
+    metrics = [m for rs in results.values() for r in rs for m in r.metrics()]
     append_metrics(ctx.lake, ctx.spark, ctx.run_id, run_date, metrics)
     try:
         index = str(quality.build_docs())
     except Exception as exc:  # the site is a report: failing to render it must not fail the data
         index = f"not built: {type(exc).__name__}: {exc}"[:300]
     for entry in entries:
-        result = results.get(entry.source)
-        if result is None:
+        table_results = results.get(entry.source)
+        if not table_results:
             continue
         details = json.loads(entry.details or "{}")
-        details["expectations"] = checks.summary(result) | {"data_docs": index}
+        details["expectations"] = checks.summary(table_results) | {"data_docs": index}
         entry.details = json.dumps(details, default=str, sort_keys=True)
-        bad = result.gating_failures
+        bad = [c for r in table_results for c in r.gating_failures]
         if bad:
             entry.status = "failed"
-            entry.error = "quality gate: " + "; ".join(r.describe() for r in bad)
-            entry.rejected = sum(int(r.rows_failed or 0) for r in bad)
+            entry.error = "quality gate: " + "; ".join(c.describe() for c in bad)
+            entry.rejected = sum(int(c.rows_failed or 0) for c in bad)
