@@ -54,12 +54,12 @@ def _steps(run: R.GoldRun):
 
 def _readers(run: R.GoldRun):
     """(table, refresh) of the tables that read only the fact and the dimensions, not each other."""
-    return [
-        (R.DIM_DATE, lambda: R.refresh_dim_date(run)),
+    return [  # the longest first, so the short ones fill in around them
         (R.LIFECYCLE, lambda: R.refresh_lifecycle(run)),
+        (R.MART_RISK, lambda: R.refresh_mart(run)),
         (R.AGG_DAILY, lambda: R.refresh_aggregate(run, R.DAILY)),
         (R.AGG_AGENT, lambda: R.refresh_aggregate(run, R.AGENT_MONTHS)),
-        (R.MART_RISK, lambda: R.refresh_mart(run)),
+        (R.DIM_DATE, lambda: R.refresh_dim_date(run)),
     ]
 
 
