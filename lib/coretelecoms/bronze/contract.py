@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pyspark.sql import types as T
-
 COLUMNS: dict[str, tuple[str, ...]] = {
     "customers": ("customer_id", "name", "gender", "date_of_birth", "signup_date", "email", "address"),
     "agents": ("id", "name", "experience", "state"),
@@ -54,24 +52,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-LINEAGE = T.StructType(
-    [
-        T.StructField("_rescued_data", T.StringType()),
-        T.StructField("_corrupt_record", T.StringType()),
-        T.StructField("_source_file", T.StringType()),
-        T.StructField("_source_record", T.LongType()),
-        T.StructField("_source_date", T.DateType()),
-        T.StructField("_ingested_at", T.TimestampNTZType()),
-        T.StructField("_run_id", T.StringType()),
-    ]
-)
 PARTITION_BY = ["_source_date"]
 INDEX_NAMES = {"", "column1", "unnamed0", "index", "sourceindex"}
-
-
-def schema(source: str) -> T.StructType:
-    """Every contract column is text; lineage columns follow."""
-    return T.StructType([T.StructField(c, T.StringType()) for c in COLUMNS[source]] + LINEAGE.fields)
 
 
 def squash(name: str) -> str:

@@ -166,8 +166,14 @@ def inject_rows(
     for row in take("unparseable_line"):
         frame.iat[row, frame.columns.get_loc("_clean")] = False
         # The cut is made when the file is written (`cut_lines`); keep at least the index and the key.
-        delivery.pending.append({"kind": "unparseable_line", "uid": frame["_uid"].iat[row], "column": None})
-        delivery.pending[-1]["keep"] = int(rng.integers(2, 8))
+        delivery.pending.append(
+            {
+                "kind": "unparseable_line",
+                "uid": frame["_uid"].iat[row],
+                "column": None,
+                "keep": int(rng.integers(2, 8)),
+            }
+        )
     next_uid = int(frame["_uid"].max()) + 1
     extra = [_duplicates(delivery, take("duplicate_row"), next_uid)]
     if "status_change" in plan:
