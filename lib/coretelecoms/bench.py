@@ -6,6 +6,7 @@ Peak RSS counts this process and its children (the Spark JVM and its Python work
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from contextlib import contextmanager, suppress
@@ -104,20 +105,11 @@ def run_bronze_landed(s: Settings, run_date: date):
     from coretelecoms.bronze import run_bronze
     from coretelecoms.cli import print_run
     from coretelecoms.context import RunContext
-    from coretelecoms.ops import ledger
-    from coretelecoms.runner import LayerRun
+    from coretelecoms.runner import LayerRun, run_recorded
 
     ctx = RunContext.create(s, "bronze")
     began = time.perf_counter()
-    try:
-        entries = run_bronze(ctx, run_date, land=False)
-    except Exception as exc:  # recorded like run_layers does, never lost in a traceback
-        entries = [
-            ledger.LedgerEntry(
-                source="*", run_date=run_date, status="failed", error=f"{type(exc).__name__}: {exc}"[:500]
-            )
-        ]
-        ledger.record(ctx, entries)
+    entries = run_recorded(ctx, "bronze", functools.partial(run_bronze, land=False), run_date)
     run = LayerRun("bronze", run_date, ctx.run_id, time.perf_counter() - began, entries)
     print_run(run)
     return run

@@ -180,7 +180,7 @@ def run_layers(
     """
     from coretelecoms.context import RunContext
     from coretelecoms.ops import ledger
-    from coretelecoms.runner import LayerNotBuilt, LayerRun, layer_function
+    from coretelecoms.runner import LayerNotBuilt, LayerRun, layer_function, run_recorded
 
     try:
         functions = {layer: layer_function(layer) for layer in layers}
@@ -201,20 +201,8 @@ def run_layers(
                 console.print(f"[dim]{layer} {run_date}: already completed (ledger); --force reruns it[/dim]")
                 continue
             began = time.perf_counter()
-            try:
-                with console.status(f"{layer} {run_date or ''}…"):
-                    entries = functions[layer](ctx, run_date)
-            except Exception as exc:
-                log.exception("%s %s failed", layer, run_date)
-                entries = [
-                    ledger.LedgerEntry(
-                        source="*",
-                        run_date=run_date,
-                        status="failed",
-                        error=f"{type(exc).__name__}: {exc}"[:500],
-                    )
-                ]
-                ledger.record(ctx, entries)
+            with console.status(f"{layer} {run_date or ''}…"):
+                entries = run_recorded(ctx, layer, functions[layer], run_date, log)
             run = LayerRun(layer, run_date, ctx.run_id, time.perf_counter() - began, entries)
             runs.append(run)
             print_run(run)

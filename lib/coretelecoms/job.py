@@ -57,8 +57,7 @@ def main(layer: str, argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     start_logging(args)
     from coretelecoms.context import RunContext
-    from coretelecoms.ops import ledger
-    from coretelecoms.runner import dates_between, layer_function
+    from coretelecoms.runner import dates_between, layer_function, run_recorded
 
     if layer == "maintenance" or (args.date and not (args.start or args.end)):
         dates = [args.date]  # maintenance: None when no date is given
@@ -81,17 +80,7 @@ def main(layer: str, argv: list[str] | None = None) -> int:
     failed = False
     for run_date in dates:
         ctx = ctx.for_layer(layer)
-        try:
-            entries = run(ctx, run_date)
-        except Exception as exc:
-            # Recorded like the CLI does, so `coretelecoms status` shows it and a backfill retries it.
-            log.exception(f"{layer} {run_date or '-'} failed", extra={"layer": layer, "run_id": ctx.run_id})
-            entries = [
-                ledger.LedgerEntry(
-                    source="*", run_date=run_date, status="failed", error=f"{type(exc).__name__}: {exc}"[:500]
-                )
-            ]
-            ledger.record(ctx, entries)
+        entries = run_recorded(ctx, layer, run, run_date, log)
         for entry in entries:
             log_entry(layer, ctx.run_id, run_date, entry)
             failed = failed or entry.status == "failed"

@@ -7,11 +7,13 @@ package is not built yet is reported as such instead of pretending to run.
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from coretelecoms.context import RunContext
+from coretelecoms.ops import ledger
 from coretelecoms.ops.ledger import LedgerEntry
 
 # Where each layer's `run_<layer>(ctx, run_date)` lives. Landing also runs at the start of bronze;
@@ -82,3 +84,23 @@ def available_chain() -> list[str]:
             break
         chain.append(layer)
     return chain
+
+
+def run_recorded(
+    ctx: RunContext, layer: str, run: Callable, run_date: date | None, log: logging.Logger | None = None
+) -> list[LedgerEntry]:
+    """`run(ctx, run_date)`; an exception becomes one failed ledger entry, recorded, so `coretelecoms status`
+    shows it and a backfill retries it, instead of a traceback that loses it."""
+    try:
+        return run(ctx, run_date)
+    except Exception as exc:
+        (log or logging.getLogger(__name__)).exception(
+            "%s %s failed", layer, run_date or "-", extra={"layer": layer, "run_id": ctx.run_id}
+        )
+        entries = [
+            LedgerEntry(
+                source="*", run_date=run_date, status="failed", error=f"{type(exc).__name__}: {exc}"[:500]
+            )
+        ]
+        ledger.record(ctx, entries)
+        return entries
