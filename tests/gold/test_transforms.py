@@ -217,3 +217,43 @@ def test_daily_aggregate_percentiles_and_rates(spark):
         "Payments",
         date(2025, 11, 1),
     )
+
+
+def test_latest_complaints_skips_the_window_only_for_one_commit_feeds_without_deletes(spark):
+    from coretelecoms.gold.refresh import latest_complaints
+
+    schema = "channel string, source_complaint_id string, resolution_status string, _change_type string, _commit_version long"
+
+    def latest(rows, one_commit):
+        df, counts = latest_complaints(spark.createDataFrame(rows, schema), one_commit)
+        try:
+            return sorted(tuple(r) for r in df.collect()), counts
+        finally:
+            df.unpersist()
+
+    # One MERGE commit: a pre-image and its post-image, and a new key.
+    merge = [
+        ("call", "K1", "Backlog", "update_preimage", 5),
+        ("call", "K1", "Resolved", "update_postimage", 5),
+        ("web", "W1", "Backlog", "insert", 5),
+    ]
+    assert latest(merge, True) == (
+        [("call", "K1", "Resolved", "update_postimage", 5), ("web", "W1", "Backlog", "insert", 5)],
+        {"call": (1, 0), "web": (1, 0)},
+    )
+    # One overwrite commit reports a rewritten key as a delete and an insert: the insert is its last change.
+    overwrite = [
+        ("call", "K1", "Backlog", "delete", 6),
+        ("call", "K1", "Resolved", "insert", 6),
+        ("call", "K2", "Backlog", "delete", 6),
+    ]
+    assert latest(overwrite, True) == (
+        [("call", "K1", "Resolved", "insert", 6), ("call", "K2", "Backlog", "delete", 6)],
+        {"call": (2, 1)},
+    )
+    # Several commits: the last one wins.
+    assert latest(merge + overwrite, False)[0] == [
+        ("call", "K1", "Resolved", "insert", 6),
+        ("call", "K2", "Backlog", "delete", 6),
+        ("web", "W1", "Backlog", "insert", 5),
+    ]

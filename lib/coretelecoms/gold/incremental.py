@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -143,7 +142,7 @@ def upsert(
     # The batch is small next to the table: find its stored keys with a broadcast semi-join (a scan, no
     # shuffle of the table), keep those few (key, hash) pairs, and join them back.
     matches = stored.join(F.broadcast(rows.select(*keys)), keys, "left_semi")
-    matches = matches.persist(StorageLevel.MEMORY_AND_DISK)
+    matches = matches.persist()
     try:
         joined = rows.join(F.broadcast(matches), keys, "left")
         is_new = F.col("_stored_hash").isNull()

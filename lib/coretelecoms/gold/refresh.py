@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -227,7 +226,7 @@ def refresh_scd2(run: GoldRun, dim: Scd2Dimension) -> Step:
     # first version. The first version of a table holds inserts only, so it is read as a snapshot (a plain
     # Parquet scan) and only the later versions through the change feed, which is the same rows, cheaper.
     since = 1 if full else done + 1
-    feed = change_feed(lake, dim.source, since, current).persist(StorageLevel.MEMORY_AND_DISK)
+    feed = change_feed(lake, dim.source, since, current).persist()
     try:
         step.rows_in = feed.filter(F.col("_change_type") != "update_preimage").count()
         gone = latest_change(feed, [dim.key]).filter(F.col("_change_type") == "delete").select(dim.key)
@@ -350,9 +349,9 @@ def refresh_fact(run: GoldRun) -> Step:
 
 
 def upsert_channels(run: GoldRun, step: Step, pending: list, customers: DataFrame, agents: DataFrame) -> None:
-    """The changed complaints of every channel are built into facts in one pass (one latest-change window
-    over the three feeds in the unified shape, one point-in-time join against the customer dimension),
-    then upserted channel by channel, each with its own watermark."""
+    """The changed complaints of every channel are built into facts in one pass (the three feeds in the
+    unified shape, their last change per complaint, one point-in-time join against the customer
+    dimension), then upserted channel by channel, each with its own watermark."""
     lake, table = run.lake, FCT_COMPLAINT_TABLE
     is_delete = F.col("_change_type") == "delete"
     change = ("_change_type", "_commit_version")
@@ -363,16 +362,10 @@ def upsert_channels(run: GoldRun, step: Step, pending: list, customers: DataFram
     union = feeds[0]
     for more in feeds[1:]:
         union = union.unionByName(more)
-    # Narrow (the unified columns only) and read three times: counts, deleted keys, facts.
-    latest = latest_change(union, ["channel", "source_complaint_id"]).persist(StorageLevel.MEMORY_AND_DISK)
+    one_commit = all(current == done + 1 for _, done, current in pending)
+    latest, counts = latest_complaints(union, one_commit)
     facts = None
     try:
-        counts = {
-            r["channel"]: (int(r["rows"]), int(r["deletes"]))
-            for r in latest.groupBy("channel")
-            .agg(F.count(F.lit(1)).alias("rows"), F.sum(F.when(is_delete, 1).otherwise(0)).alias("deletes"))
-            .collect()
-        }
         step.rows_in += sum(rows for rows, _ in counts.values())
         gone = {s.channel: [] for s, _, _ in pending}
         if any(deletes for _, deletes in counts.values()):
@@ -380,7 +373,7 @@ def upsert_channels(run: GoldRun, step: Step, pending: list, customers: DataFram
             for r in latest.filter(is_delete).select("channel", sk.alias("sk")).collect():
                 gone[r["channel"]].append(r["sk"])
         changed = latest.filter(~is_delete).drop(*change)
-        facts = with_hash(build_facts(changed, customers, agents)).persist(StorageLevel.MEMORY_AND_DISK)
+        facts = with_hash(build_facts(changed, customers, agents)).persist()
         for source, _, current in pending:
             channel = F.col("channel") == source.channel
             written = upsert(
@@ -404,6 +397,38 @@ def upsert_channels(run: GoldRun, step: Step, pending: list, customers: DataFram
         if facts is not None:
             facts.unpersist()
         latest.unpersist()
+
+
+def latest_complaints(union: DataFrame, one_commit: bool) -> tuple[DataFrame, dict]:
+    """The feeds' last change per complaint, cached (narrow: the unified columns only; read for the counts,
+    the deleted keys and the facts), and {channel: (rows, deletes)}.
+
+    One commit never changes a key twice (a MERGE updates a row once, an append adds new keys), so when
+    every feed is one commit the latest-change window, a sort of the day's rows, is skipped (0.8 s of a
+    later day at scale 1.0). An overwrite is the exception: it reports a rewritten key as a delete and an
+    insert, so a one-commit feed with deletes takes the window after all."""
+    if one_commit:
+        latest, counts = cached_channel_counts(union.filter(F.col("_change_type") != "update_preimage"))
+        if not any(deletes for _, deletes in counts.values()):
+            return latest, counts
+        latest.unpersist()
+    return cached_channel_counts(latest_change(union, ["channel", "source_complaint_id"]))
+
+
+def cached_channel_counts(changes: DataFrame) -> tuple[DataFrame, dict]:
+    """`changes` cached, and its {channel: (rows, deletes)}."""
+    is_delete = F.col("_change_type") == "delete"
+    changes = changes.persist()
+    try:
+        rows = (
+            changes.groupBy("channel")
+            .agg(F.count(F.lit(1)).alias("rows"), F.sum(F.when(is_delete, 1).otherwise(0)).alias("deletes"))
+            .collect()
+        )
+    except BaseException:
+        changes.unpersist()
+        raise
+    return changes, {r["channel"]: (int(r["rows"]), int(r["deletes"])) for r in rows}
 
 
 def repoint_members(
@@ -434,7 +459,7 @@ def repoint_members(
             facts.select(*contract).withColumnRenamed(sk, "_old_sk"), dim_df, natural, sk, broadcast=small
         )
         .filter(F.col("_old_sk") != F.col(sk))
-        .persist(StorageLevel.MEMORY_AND_DISK)
+        .persist()
     )
     try:
         counts = moved.agg(
@@ -488,7 +513,7 @@ def fact_changes(run: GoldRun, since: int, until: int) -> DataFrame:
             if run.fact_feed is not None:
                 run.fact_feed.unpersist()
             feed = run.lake.changes(FCT_COMPLAINT_TABLE, since, until).select(*FEED_COLUMNS)
-            run.fact_feed = feed.persist(StorageLevel.MEMORY_AND_DISK)
+            run.fact_feed = feed.persist()
             run.fact_feed_from = since
         return run.fact_feed.filter(F.col("_commit_version").between(since, until))
 
@@ -515,7 +540,7 @@ def refresh_lifecycle(run: GoldRun) -> Step:
         return step
     step.mode = "incremental"
     affected = fact_changes(run, done + 1, current).select("complaint_sk").distinct()
-    affected = affected.persist(StorageLevel.MEMORY_AND_DISK)
+    affected = affected.persist()
     try:
         step.rows_in = affected.count()
         if not step.rows_in:
@@ -528,7 +553,7 @@ def refresh_lifecycle(run: GoldRun) -> Step:
             .drop("complaint_sk")
         )
         rebuilt = build_lifecycle(facts.join(keys, "complaint_sk", "left_semi"), changed_history)
-        rebuilt = with_hash(rebuilt).persist(StorageLevel.MEMORY_AND_DISK)
+        rebuilt = with_hash(rebuilt).persist()
         try:
             # Complaints deleted upstream left the fact: their lifecycle rows go too (a handful at most).
             gone = [r[0] for r in affected.join(rebuilt, "complaint_sk", "left_anti").collect()]
