@@ -74,7 +74,17 @@ STATUS_HISTORY = "silver.complaint_status_history"
 STATIC_MEMBERS_VERSION = 1
 # Up to this many rows a side of a join is broadcast rather than shuffled.
 MAX_BROADCAST_ROWS = 2_000_000
-FEED_COLUMNS = ["complaint_sk", "channel", "request_date_key", "_change_type", "_commit_version"]
+# The fact's change feed as its readers use it: the aggregates' keys and the lifecycle's fact columns.
+FEED_COLUMNS = [
+    "complaint_sk",
+    "channel",
+    "request_date_key",
+    "resolution_status",
+    "resolved_at",
+    "drop_date",
+    "_change_type",
+    "_commit_version",
+]
 
 
 @dataclass
@@ -529,34 +539,36 @@ def refresh_lifecycle(run: GoldRun) -> Step:
     step.inputs = {FCT_COMPLAINT_TABLE: [None if done is None else done + 1, current]}
     if done is not None and done >= current:
         return step
-    facts = lake.read(FCT_COMPLAINT_TABLE, current).select(*[f.name for f in FCT_COMPLAINT.fields])
     history = status_history(run)
     if done is None:
         step.mode = "full"
+        facts = lake.read(FCT_COMPLAINT_TABLE, current).select(*[f.name for f in FCT_COMPLAINT.fields])
         txn = txn_for(lake, table, FCT_COMPLAINT_TABLE, current)
         result = lake.overwrite(table, run.stamped(build_lifecycle(facts, history)), txn=txn)
         step.written.add(result, inserted=written_rows(result))
         step.written.commits += ensure_watermark(lake, table, FCT_COMPLAINT_TABLE, current)
         return step
     step.mode = "incremental"
-    affected = fact_changes(run, done + 1, current).select("complaint_sk").distinct()
-    affected = affected.persist()
+    # The fact rows come from the feed's last change per complaint (its row at `current`), not from a
+    # semi-join of the whole fact; a complaint whose last change is a delete left the fact, and its
+    # lifecycle row goes too.
+    latest = latest_change(fact_changes(run, done + 1, current), ["complaint_sk"]).persist()
     try:
-        step.rows_in = affected.count()
+        step.rows_in = latest.count()
         if not step.rows_in:
             step.written.commits += ensure_watermark(lake, table, FCT_COMPLAINT_TABLE, current)
             return step
-        keys = F.broadcast(affected)  # the day's complaints: small next to the fact and the history
+        is_delete = F.col("_change_type") == "delete"
+        gone = [r[0] for r in latest.filter(is_delete).select("complaint_sk").collect()]
+        keys = F.broadcast(latest.select("complaint_sk"))  # the day's complaints: small next to the history
         changed_history = (
             history.withColumn("complaint_sk", surrogate_key("channel", "complaint_id"))
             .join(keys, "complaint_sk", "left_semi")
             .drop("complaint_sk")
         )
-        rebuilt = build_lifecycle(facts.join(keys, "complaint_sk", "left_semi"), changed_history)
+        rebuilt = build_lifecycle(latest.filter(~is_delete), changed_history)
         rebuilt = with_hash(rebuilt).persist()
         try:
-            # Complaints deleted upstream left the fact: their lifecycle rows go too (a handful at most).
-            gone = [r[0] for r in affected.join(rebuilt, "complaint_sk", "left_anti").collect()]
             txn = Txn(app_id(table, FCT_COMPLAINT_TABLE), current)
             written = upsert(
                 lake, table, rebuilt, keys=["complaint_sk"], txn=txn, deleted=gone, audit=run.audit
@@ -568,7 +580,7 @@ def refresh_lifecycle(run: GoldRun) -> Step:
         finally:
             rebuilt.unpersist()
     finally:
-        affected.unpersist()
+        latest.unpersist()
     return step
 
 
