@@ -1,7 +1,8 @@
 """Gold end to end on a three-day silver scenario (see conftest): SCD2, late arrivals, point in time,
 lifecycle, channel hopping, idempotent re-runs, rebuild equality and the quality gate.
 
-Tests run in file order on one shared lake: the re-run, rebuild and planted-duplicate tests come last.
+Tests run in file order on one shared lake: the re-run, delete, rebuild and planted-duplicate tests come last
+(the rebuild is compared with the state the delete left).
 """
 
 from __future__ import annotations
@@ -193,6 +194,21 @@ def test_rerunning_a_date_is_a_no_op(scenario):
     assert versions(scenario.ctx) == before_versions, "a re-run must not commit"
     assert {e.status for e in entries} == {"skipped"}
     assert {t: content(scenario.ctx, t) for t in TABLES} == before
+
+
+def test_a_complaint_deleted_in_silver_leaves_the_fact_and_its_lifecycle(scenario):
+    lake = scenario.ctx.lake
+    life = "gold.fct_complaint_lifecycle"
+    sk = facts(scenario)["S3"]["complaint_sk"]
+    assert lake.read(life).filter(F.col("complaint_sk") == sk).count() == 1
+    lake.delete("silver.social_complaints", "complaint_id = 'S3'")
+    entries = {e.source: e for e in scenario.run(D3)}
+    assert [e for e in entries.values() if e.status == "failed"] == []
+    assert "S3" not in facts(scenario)
+    assert json.loads(entries[FACT].details)["deleted"] == 1
+    assert json.loads(entries[life].details)["deleted"] == 1
+    assert lake.read(life).filter(F.col("complaint_sk") == sk).count() == 0
+    assert lake.read(life).count() == lake.read(FACT).count()
 
 
 def test_rebuild_from_silver_gives_identical_tables(scenario):

@@ -575,6 +575,7 @@ def refresh_lifecycle(run: GoldRun) -> Step:
             )
             step.written.inserted += written.inserted
             step.written.updated += written.updated
+            step.written.deleted += written.deleted
             step.written.commits += written.commits
             step.written.commits += ensure_watermark(lake, table, FCT_COMPLAINT_TABLE, current)
         finally:
