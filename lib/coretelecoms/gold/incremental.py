@@ -122,7 +122,7 @@ def upsert(
     complaints never pays for a MERGE that scans the whole table.
 
     `rows` is read several times (its keys, the counts, each write), so callers pass a cached frame, best
-    with `_row_hash` already on it (`with_hash` before the cache): the hash, over every column cast to text,
+    with `_row_hash` already on it (`with_hash` before the cache): the hash, over every column,
     is then computed once. Only the stored (key, hash) pairs the rows match are cached here; each pass
     repeats a broadcast join of the cached rows with them (persisting the join itself cost a copy of the
     batch per call).
