@@ -38,7 +38,7 @@ def test_wheel_holds_the_project_and_pins_its_dependencies(built):
     assert "deltalake==1.6.6" in reqs and "boto3==1.44.5" in reqs
     assert not any(r.startswith(("pyspark", "py4j")) for r in reqs), "EMR provides Spark"
     assert not any("extra" in r or r.startswith("pytest") for r in reqs)
-    assert "pyspark==4.2.0" in packaging.runtime_requirements(built.wheel, exclude=())
+    assert "pyspark==4.1.3" in packaging.runtime_requirements(built.wheel, exclude=())
 
 
 def test_requirements_command_for_the_image_builds(built):
