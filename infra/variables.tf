@@ -28,9 +28,9 @@ variable "alert_email" {
 }
 
 variable "emr_release_label" {
-  description = "EMR Serverless release: 7.x bundles delta-spark under /usr/share/aws/delta/lib."
+  description = "EMR Serverless release: emr-spark-8.2.0 (LTS) runs Spark 4.1.3 and Delta 4.2.0, the versions the project pins; the Delta jars are under /usr/share/aws/delta/lib."
   type        = string
-  default     = "emr-7.9.0"
+  default     = "emr-spark-8.2.0"
 }
 
 variable "emr_image_uri" {

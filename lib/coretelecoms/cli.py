@@ -59,7 +59,10 @@ def main(
     ] = False,
 ):
     _state["env"] = env
-    setup_logging(json_lines=log_json or (env or os.environ.get("CORETELECOMS_ENV")) == "emr")
+    json_lines = log_json or (env or os.environ.get("CORETELECOMS_ENV")) == "emr"
+    # At a terminal the tables say what happened; INFO lines (engine choice, suite timings) are for the
+    # machine-read JSON logs.
+    setup_logging(json_lines=json_lines, level=logging.INFO if json_lines else logging.WARNING)
 
 
 def settings() -> Settings:
@@ -178,9 +181,15 @@ def run_layers(
     object and table of the range not yet landed, as jobs/landing.py does), not date by date. A layer that
     raises is recorded in the ledger as failed, never lost in a traceback.
     """
-    from coretelecoms.context import RunContext
     from coretelecoms.ops import ledger
-    from coretelecoms.runner import LayerNotBuilt, LayerRun, layer_function, run_recorded
+    from coretelecoms.runner import (
+        LayerNotBuilt,
+        LayerRun,
+        PreflightError,
+        layer_function,
+        run_recorded,
+        start_context,
+    )
 
     try:
         functions = {layer: layer_function(layer) for layer in layers}
@@ -192,7 +201,10 @@ def run_layers(
         functions["landing"] = functools.partial(
             functions["landing"], start=landing_range[0], end=landing_range[1]
         )
-    ctx = RunContext.create(s, layers[0])
+    try:
+        ctx = start_context(s, layers)
+    except PreflightError as exc:
+        raise fail(str(exc), 1) from None
     runs = []
     for run_date in dates:
         for layer in layers:

@@ -56,8 +56,7 @@ def main(layer: str, argv: list[str] | None = None) -> int:
     parser = parser_for(layer)
     args = parser.parse_args(argv)
     start_logging(args)
-    from coretelecoms.context import RunContext
-    from coretelecoms.runner import dates_between, layer_function, run_recorded
+    from coretelecoms.runner import PreflightError, dates_between, layer_function, run_recorded, start_context
 
     if layer == "maintenance" or (args.date and not (args.start or args.end)):
         dates = [args.date]  # maintenance: None when no date is given
@@ -76,7 +75,11 @@ def main(layer: str, argv: list[str] | None = None) -> int:
     run = layer_function(layer)
     if getattr(args, "rebuild", False):
         run = functools.partial(run, rebuild=True)
-    ctx = RunContext.create(settings, layer)
+    try:
+        ctx = start_context(settings, [layer])
+    except PreflightError as exc:
+        log.error(str(exc))
+        return 1
     failed = False
     for run_date in dates:
         ctx = ctx.for_layer(layer)

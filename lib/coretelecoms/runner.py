@@ -86,6 +86,34 @@ def available_chain() -> list[str]:
     return chain
 
 
+class PreflightError(RuntimeError):
+    """A run that cannot succeed here, found before it reads or writes anything; the message is one line."""
+
+
+def preflight(ctx: RunContext, layers: list[str]) -> None:
+    """What a layer needs from the classpath, checked before the first layer starts: a publish configured for
+    the Spark connector without the connector's jars would otherwise fail after gold had already run."""
+    from coretelecoms.publish.loaders import ConnectorMissingError, require_spark_connector
+
+    if "publish" in layers and ctx.settings.warehouse.method == "spark-connector":
+        try:
+            require_spark_connector(ctx.spark)
+        except ConnectorMissingError as exc:
+            raise PreflightError(str(exc)) from None
+
+
+def start_context(settings, layers: list[str]) -> RunContext:
+    """The run's context (session, lake engine), then the preflight; either failing raises PreflightError."""
+    from coretelecoms.lake import DeltaEngineError
+
+    try:
+        ctx = RunContext.create(settings, layers[0])
+    except DeltaEngineError as exc:
+        raise PreflightError(str(exc)) from None
+    preflight(ctx, layers)
+    return ctx
+
+
 def run_recorded(
     ctx: RunContext, layer: str, run: Callable, run_date: date | None, log: logging.Logger | None = None
 ) -> list[LedgerEntry]:

@@ -41,6 +41,9 @@ class SparkSettings(Section):
     driver_memory: str | None = None
     shuffle_partitions: int = 4
     delta_jars: list[str] = []
+    # Where cluster runs find the pinned Snowflake connector jars (coretelecoms/deploy/jars.json): an s3://
+    # prefix or a folder on the image; null = <emr.artifacts_uri>/jars, where `emr package --upload` puts them.
+    jars_dir: str | None = None
     conf: dict[str, str] = {}
 
 

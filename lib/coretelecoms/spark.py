@@ -15,6 +15,15 @@ from coretelecoms.settings import Settings
 
 DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
 DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+DELTA_CLASS = "io.delta.tables.DeltaTable"
+# Spark's defaults miss the Snowflake connector's key option (pem_private_key) and key ids spelled with `_`.
+# spark.redaction.regex hides matching properties and environment variables in the UI, event logs and
+# `spark-submit --verbose`; spark.sql.redaction.options.regex hides matching data source options (the
+# connector's sfPassword, pem_private_key, token) wherever Spark prints a plan or a command.
+REDACTION_CONF = {
+    "spark.redaction.regex": "(?i)secret|password|passphrase|token|access[._-]?key|private[._-]?key|pem|dsn",
+    "spark.sql.redaction.options.regex": "(?i)url|pem_private_key|private[._-]?key|passphrase|password|secret|token",
+}
 
 
 JAVA_MIN = 17
@@ -78,7 +87,7 @@ def session_conf(settings: Settings) -> dict[str, str]:
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
         # Parquet that other readers take (delta-rs, COPY INTO): INT96, Spark's default, is legacy.
         "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-    }
+    } | REDACTION_CONF
     if settings.is_local:
         conf |= {
             "spark.ui.enabled": "false",
@@ -130,14 +139,34 @@ def get_spark(settings: Settings) -> SparkSession:
     return spark
 
 
-def has_delta_spark(spark: SparkSession) -> bool:
-    """True when the delta-spark JVM classes are loadable in this session."""
+def has_class(spark: SparkSession, name: str) -> bool:
+    """True when the JVM class loads in this session (jars given with --jars/spark.jars included)."""
+    jvm = spark.sparkContext._jvm
     try:
-        spark.sparkContext._jvm.java.lang.Class.forName(
-            "io.delta.tables.DeltaTable",
-            True,
-            spark.sparkContext._jvm.Thread.currentThread().getContextClassLoader(),
-        )
+        jvm.java.lang.Class.forName(name, True, jvm.Thread.currentThread().getContextClassLoader())
         return True
     except Exception:
         return False
+
+
+def has_delta_spark(spark: SparkSession) -> bool:
+    """True when the delta-spark JVM classes are loadable in this session."""
+    return has_class(spark, DELTA_CLASS)
+
+
+def missing_delta_reason(spark: SparkSession, configured: list[str]) -> str:
+    """Why delta-spark cannot run here, in one line: which configured jars this host lacks, and what the
+    Delta folder of the image holds instead (a renamed jar on a new EMR release shows up here)."""
+    absent = [jar for jar in configured if "://" not in jar and not Path(jar).exists()]
+    if not configured:
+        what = "spark.delta_jars is empty"
+    elif absent:
+        folder = Path(absent[0]).parent
+        found = sorted(p.name for p in folder.glob("*.jar")) if folder.is_dir() else []
+        what = f"missing on this host: {', '.join(absent)}" + (
+            f" ({folder} holds: {', '.join(found)})" if found else f" ({folder} has no jars)"
+        )
+    else:
+        jars = spark.sparkContext.getConf().get("spark.jars", "")
+        what = f"the jars exist but {DELTA_CLASS} does not load (spark.jars={jars or 'unset'})"
+    return f"delta-spark is not usable: {what}"

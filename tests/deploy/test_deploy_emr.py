@@ -28,7 +28,7 @@ def aws(clean_env):
 
 @pytest.fixture
 def app_id(aws):
-    return aws.create_application(name="coretelecoms", releaseLabel="emr-7.9.0", type="SPARK")[
+    return aws.create_application(name="coretelecoms", releaseLabel="emr-spark-8.2.0", type="SPARK")[
         "applicationId"
     ]
 

@@ -170,7 +170,7 @@ def test_lake_bucket_is_versioned_encrypted_private_and_expires_logs(tf):
 def test_emr_application_and_execution_role_are_least_privilege(tf):
     app = tf[("aws_emrserverless_application", "spark")]
     assert one(app["type"]) == "spark"
-    assert re.fullmatch(r"emr-7\.\d+\.\d+", one(tf[("variable", "emr_release_label")]["default"]))
+    assert re.fullmatch(r"emr-spark-8\.2\.0", one(tf[("variable", "emr_release_label")]["default"]))
     assert one(one(app["auto_stop_configuration"])["enabled"]) is True
     assert "maximum_capacity" in app
     policy = tf[("aws_iam_policy_document", "emr_job")]

@@ -141,3 +141,23 @@ def test_sources_generate_writes_the_tree_the_tables_and_the_manifest(tmp_path, 
         cur.execute('SELECT COUNT(*) FROM customer_complaints."web_form_request_2025_11_21"')
         expected = manifest["tables"]["customer_complaints.web_form_request_2025_11_21"]["records"]
         assert cur.fetchone()[0] == expected
+
+
+def test_publish_configured_for_the_spark_connector_without_its_jar_exits_1_and_changes_nothing(
+    spark, monkeypatch, tmp_path
+):
+    """The acceptance line of the parity issue: one line naming the connector, and no table, ledger entry or
+    warehouse file written (COPY INTO is never a silent fallback)."""
+    monkeypatch.setenv("CORETELECOMS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CORETELECOMS__WAREHOUSE__METHOD", "spark-connector")
+    monkeypatch.setitem(cli._state, "env", None)
+    lake = engine_for(spark, str(tmp_path / "lake"), "delta-rs")
+    lake.append("gold.dim_thing", spark.createDataFrame([(1, "one")], "thing_sk long, name string"))
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if "tmp" not in p.parts)
+    result = runner.invoke(app, ["run", "publish", "--date", "2025-11-20"])
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert "Snowflake Spark connector" in lines[0] and "net.snowflake:spark-snowflake_2.13:" in lines[0]
+    after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if "tmp" not in p.parts)
+    assert after == before

@@ -163,7 +163,9 @@ def test_a_type_change_fails_with_a_clear_message(ctx):
             ensure_table(conn, "ANALYTICS", "FCT_EVENT", changed)
 
 
-def test_spark_connector_path_generates_options_and_merge_sql(ctx, monkeypatch, spark):
+def test_spark_connector_options_are_the_documented_ones(ctx, monkeypatch):
+    """Option names as the connector's Parameters.scala knows them (it lower-cases keys); query_tag is passed
+    through to the JDBC driver; columns map by name into our own staging table, no connector staging."""
     monkeypatch.setenv("SF_PASSWORD", "s3cret-value")
     cfg = ctx.settings.warehouse.model_copy(
         update={
@@ -177,19 +179,50 @@ def test_spark_connector_path_generates_options_and_merge_sql(ctx, monkeypatch, 
         }
     )
     options = loaders.spark_connector_options(cfg, "coretelecoms:publish:run-1")
+    documented = {
+        "sfurl", "sfuser", "sfpassword", "pem_private_key", "sfdatabase", "sfschema", "sfwarehouse", "sfrole",
+        "column_mapping", "column_mismatch_behavior", "usestagingtable", "truncate_table",
+    }  # fmt: skip
+    assert {k.lower() for k in options} - {"query_tag"} <= documented
     assert options["sfURL"] == "acme-xy123.snowflakecomputing.com"
     assert options["sfDatabase"] == "CORETELECOMS_DW" and options["sfSchema"] == "ANALYTICS"
     assert options["sfRole"] == "PUBLISHER" and options["query_tag"] == "coretelecoms:publish:run-1"
     assert options["sfPassword"] == "s3cret-value"
+    assert options["column_mapping"] == "name" and options["column_mismatch_behavior"] == "error"
+    assert options["usestagingtable"] == "off" and "truncate_table" not in options
     sql = loaders.merge_sql("FCT_EVENT", "FCT_EVENT__STAGING", ("event_sk",), ["event_sk", "amount"])
     assert sql == (
         "MERGE INTO FCT_EVENT t USING FCT_EVENT__STAGING s ON t.EVENT_SK = s.EVENT_SK "
         "WHEN MATCHED AND s._DELETED THEN DELETE WHEN MATCHED THEN UPDATE SET t.AMOUNT = s.AMOUNT "
         "WHEN NOT MATCHED AND NOT s._DELETED THEN INSERT (EVENT_SK, AMOUNT) VALUES (s.EVENT_SK, s.AMOUNT)"
     )
-    # the connector jar is not on this classpath, so the publisher falls back to COPY INTO
-    from coretelecoms.publish import method_for
 
-    assert not loaders.has_spark_connector(spark)
+
+def test_secret_connector_options_are_redacted_by_the_session_conf(spark):
+    """The redaction regexes every session and cluster run get hide the connector's secret options."""
+    import re
+
+    from coretelecoms.spark import REDACTION_CONF
+
+    options = re.compile(REDACTION_CONF["spark.sql.redaction.options.regex"])
+    props = re.compile(REDACTION_CONF["spark.redaction.regex"])
+    for key in ("pem_private_key", "sfPassword", "sftoken", "sfURL"):
+        assert options.search(key), key
+    for key in ("spark.snowflake.pem_private_key", "CORETELECOMS_PG_DSN", "AWS_SECRET_ACCESS_KEY", "sfPassword"):
+        assert props.search(key), key
+    assert not options.search("sfDatabase") and not props.search("spark.sql.shuffle.partitions")
+
+
+def test_connector_publish_without_the_jar_fails_before_touching_anything(ctx):
+    seed_gold(ctx)
     ctx.settings.warehouse.method = "spark-connector"
-    assert method_for(ctx) == "copy-into"
+    assert loaders.missing_connector_jars(ctx.spark) == [
+        "net.snowflake:spark-snowflake_2.13:3.2.1-spark_4.1",
+        "net.snowflake:snowflake-jdbc:4.0.2",
+    ]
+    with pytest.raises(loaders.ConnectorMissingError, match=r"Snowflake Spark connector .*spark-snowflake_2\.13"):
+        run_publish(ctx, catalog=CATALOG)
+    assert state.published_versions(ctx) == {}
+    assert not (ctx.settings.data_dir / "warehouse").exists() or not any(
+        (ctx.settings.data_dir / "warehouse").rglob("*")
+    )

@@ -9,29 +9,41 @@ from __future__ import annotations
 import argparse
 import sys
 
+from coretelecoms.deploy.jars import jar_paths
 from coretelecoms.settings import Settings, SettingsError, load_settings
-
-DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
-DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+from coretelecoms.spark import DELTA_CATALOG, DELTA_EXTENSION, REDACTION_CONF
 
 
 def cluster_conf(settings: Settings) -> dict[str, str]:
-    """Spark properties for a cluster run: Delta (unless the lake runs on delta-rs) + the settings' spark.conf."""
+    """Spark properties for a cluster run: Delta (unless the lake runs on delta-rs), the redaction of secret
+    options, then the settings' spark.conf."""
     conf: dict[str, str] = {"spark.sql.shuffle.partitions": str(settings.spark.shuffle_partitions)}
     if settings.lake.delta_engine != "delta-rs" and settings.spark.delta_jars:
         conf |= {"spark.sql.extensions": DELTA_EXTENSION, "spark.sql.catalog.spark_catalog": DELTA_CATALOG}
-    return conf | dict(settings.spark.conf)
+    return conf | REDACTION_CONF | dict(settings.spark.conf)
 
 
-def cluster_jars(settings: Settings) -> list[str]:
-    """The Delta jars as the cluster sees them (EMR 7.x: /usr/share/aws/delta/lib); not checked locally."""
-    return [] if settings.lake.delta_engine == "delta-rs" else list(settings.spark.delta_jars)
+def jars_dir(settings: Settings) -> str:
+    """Where a cluster run finds the pinned connector jars: spark.jars_dir, else `<emr.artifacts_uri>/jars`
+    (what `coretelecoms emr package --upload` fills)."""
+    return settings.spark.jars_dir or f"{settings.emr.artifacts_uri.rstrip('/')}/jars"
 
 
-def submit_args(settings: Settings, extra_conf: dict[str, str] | None = None) -> list[str]:
+def cluster_jars(settings: Settings, connector_dir: str | None = None) -> list[str]:
+    """The Delta jars as the cluster sees them (EMR: /usr/share/aws/delta/lib, checked by the job at start),
+    then the Snowflake connector and its JDBC driver when the warehouse publishes through the connector."""
+    jars = [] if settings.lake.delta_engine == "delta-rs" else list(settings.spark.delta_jars)
+    if settings.warehouse.method == "spark-connector":
+        jars += jar_paths(connector_dir or jars_dir(settings))
+    return jars
+
+
+def submit_args(
+    settings: Settings, extra_conf: dict[str, str] | None = None, connector_dir: str | None = None
+) -> list[str]:
     """`--jars a,b --conf k=v …` as an argument list."""
     args: list[str] = []
-    jars = cluster_jars(settings)
+    jars = cluster_jars(settings, connector_dir)
     if jars:
         args += ["--jars", ",".join(jars)]
     for key, value in (cluster_conf(settings) | (extra_conf or {})).items():
@@ -39,9 +51,11 @@ def submit_args(settings: Settings, extra_conf: dict[str, str] | None = None) ->
     return args
 
 
-def submit_parameters(settings: Settings, extra_conf: dict[str, str] | None = None) -> str:
+def submit_parameters(
+    settings: Settings, extra_conf: dict[str, str] | None = None, connector_dir: str | None = None
+) -> str:
     """The same options as one string, as EMR Serverless `sparkSubmitParameters` wants them (split on spaces)."""
-    args = submit_args(settings, extra_conf)
+    args = submit_args(settings, extra_conf, connector_dir)
     bad = [a for a in args if not a or any(c.isspace() for c in a)]
     if bad:
         raise SettingsError(

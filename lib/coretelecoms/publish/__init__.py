@@ -2,8 +2,9 @@
 
 For each gold table (dimensions before facts): the slice that changed since the last published Delta version
 (its change feed; the whole table on the first publish) is staged, MERGEd on the keys, and only then is
-the new version recorded in `_ops.publish_state`. A first publish is a full refresh: TRUNCATE + COPY in one
-transaction, which keeps grants (ALTER TABLE … SWAP would drop them). Every publish ends with a
+the new version recorded in `_ops.publish_state`. A first publish is a full refresh: TRUNCATE + COPY (or, through
+the Spark connector, TRUNCATE + INSERT from the staging table) in one transaction, which keeps grants
+(ALTER TABLE … SWAP would drop them). Every publish ends with a
 reconciliation of row count and checksums between gold and Snowflake; a mismatch fails the job.
 """
 
@@ -43,17 +44,19 @@ def changed_slice(ctx: RunContext, table: PublishedTable, since: int, until: int
     )
 
 
-def method_for(ctx: RunContext) -> str:
-    method = ctx.settings.warehouse.method
-    if method == "spark-connector" and not loaders.has_spark_connector(ctx.spark):
-        # The connector jar is absent (no Maven Central here): COPY INTO works everywhere.
-        return "copy-into"
-    return method
-
-
 def stage_table(cur, table: PublishedTable, staging: str) -> None:
     cur.execute(f"CREATE OR REPLACE TRANSIENT TABLE {staging} LIKE {table.target}")
     cur.execute(f"ALTER TABLE {staging} ADD COLUMN {loaders.DELETED} BOOLEAN")
+
+
+def replace_from_staging(cur, table: PublishedTable, staging: str, schema) -> None:
+    """A full refresh from the staging table in one transaction; TRUNCATE keeps the target's grants."""
+    cols = ", ".join(c.upper() for c in schema.names)
+    cur.execute("BEGIN")
+    cur.execute(f"TRUNCATE TABLE {table.target}")
+    cur.execute(f"INSERT INTO {table.target} ({cols}) SELECT {cols} FROM {staging}")
+    cur.execute("COMMIT")
+    cur.execute(f"DROP TABLE IF EXISTS {staging}")
 
 
 def merge_staging(cur, table: PublishedTable, staging: str, schema) -> None:
@@ -82,26 +85,31 @@ def publish_table(
     added = ensure_table(conn, cfg.schema_name, table.target, schema)
     full = published is None or table.snapshot
     data = ctx.lake.read(table.name, latest) if full else changed_slice(ctx, table, published + 1, latest)
-    method = method_for(ctx)
+    method = cfg.method
     staging = f"{table.target}__STAGING"
     work_dir = ctx.settings.data_dir / "tmp" / "publish"
     cur = conn.cursor()
     try:
-        if full:
+        if method == "spark-connector":
+            if full:
+                data = data.withColumn(loaders.DELETED, F.lit(False))
+            data = data.cache()
+            rows = data.count()
+            if rows or full:
+                stage_table(cur, table, staging)
+                options = loaders.spark_connector_options(cfg, query_tag("publish", ctx.run_id))
+                loaders.write_with_spark_connector(data, options, staging)
+                if full:
+                    replace_from_staging(cur, table, staging, schema)
+                else:
+                    merge_staging(cur, table, staging, schema)
+            data.unpersist()
+        elif full:
             location, rows = loaders.stage_slice(conn, cfg, data, table.target, ctx.run_id, work_dir)
             cur.execute("BEGIN")
             cur.execute(f"TRUNCATE TABLE {table.target}")
             cur.execute(loaders.copy_sql(table.target, location))
             cur.execute("COMMIT")
-        elif method == "spark-connector":
-            data = data.cache()
-            rows = data.count()
-            if rows:
-                stage_table(cur, table, staging)
-                options = loaders.spark_connector_options(cfg, query_tag("publish", ctx.run_id))
-                loaders.write_with_spark_connector(data, options, staging)
-                merge_staging(cur, table, staging, schema)
-            data.unpersist()
         else:
             location, rows = loaders.stage_slice(conn, cfg, data, table.target, ctx.run_id, work_dir)
             if rows:
@@ -135,6 +143,8 @@ def run_publish(
 ) -> list[LedgerEntry]:
     """Publish every catalogued gold table that changed, then reconcile each one."""
     cfg = ctx.settings.warehouse
+    if cfg.method == "spark-connector":
+        loaders.require_spark_connector(ctx.spark)  # before anything is read, written or connected
     entries: list[LedgerEntry] = []
     published = state.published_versions(ctx)
     with connect(cfg, query_tag("publish", ctx.run_id)) as conn:

@@ -1,8 +1,9 @@
 """The two ways a changed slice reaches a Snowflake staging table, and the SQL that applies it.
 
 - copy-into (snowflake-connector-python, works everywhere): Parquet files -> stage -> COPY INTO staging.
-- spark-connector (net.snowflake.spark.snowflake, when its jar is on the classpath): the connector writes
-  the staging table.
+- spark-connector (net.snowflake.spark.snowflake, production): the executors write the staging table through
+  the connector. Chosen only by `warehouse.method`; a run configured for it without the connector on the
+  classpath fails before it touches anything (`require_spark_connector`), it never falls back to COPY INTO.
 Either way a MERGE on the keys then applies staging to the target, so replaying a slice is harmless.
 """
 
@@ -15,8 +16,10 @@ from typing import Any
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 
+from coretelecoms.deploy.jars import CONNECTOR, JDBC
 from coretelecoms.publish.warehouse import connect_args
 from coretelecoms.settings import WarehouseSettings
+from coretelecoms.spark import has_class
 
 SNOWFLAKE_SOURCE = "net.snowflake.spark.snowflake"
 INTERNAL_STAGE = "CORETELECOMS_PUBLISH_STAGE"
@@ -24,12 +27,23 @@ DELETED = "_DELETED"
 ROWS_PER_FILE = 500_000
 
 
-def has_spark_connector(spark: SparkSession) -> bool:
-    try:
-        spark.sparkContext._jvm.java.lang.Class.forName("net.snowflake.spark.snowflake.DefaultSource")
-        return True
-    except Exception:
-        return False
+class ConnectorMissingError(RuntimeError):
+    """warehouse.method is spark-connector but the connector's jars are not on the classpath."""
+
+
+def missing_connector_jars(spark: SparkSession) -> list[str]:
+    """The Maven coordinates of the pinned jars whose classes do not load in this session."""
+    return [jar.coordinate for jar in (CONNECTOR, JDBC) if not has_class(spark, jar.main_class)]
+
+
+def require_spark_connector(spark: SparkSession) -> None:
+    missing = missing_connector_jars(spark)
+    if missing:
+        raise ConnectorMissingError(
+            "warehouse.method is spark-connector but the Snowflake Spark connector is not on the classpath: "
+            f"missing {', '.join(missing)} (pass them with --jars, see infra/README.md; or set "
+            "warehouse.method: copy-into)"
+        )
 
 
 def merge_sql(target: str, staging: str, keys: tuple[str, ...], columns: list[str]) -> str:
@@ -96,7 +110,21 @@ def stage_slice(
 
 
 def spark_connector_options(cfg: WarehouseSettings, tag: str) -> dict[str, str]:
-    """Options for the Snowflake Spark connector, from the same settings and secrets as the Python path."""
+    """Options for the Snowflake Spark connector, from the same settings and secrets as the Python path.
+
+    The connector appends into our own staging table, which `stage_table` has just created empty (LIKE the
+    target, plus the _DELETED flag), so:
+    - column_mapping=name matches DataFrame columns to the staging table's by name, not position (the
+      connector reads the existing table's columns; a column missing on either side is an error, not a
+      silent shift);
+    - usestagingtable=off: the connector's own staging (a `<table>_staging_<random>` table swapped in on
+      success) guards a table readers see; ours is private and replaced on every publish, and the MERGE
+      into the target runs only after the write succeeded;
+    - query_tag is not a connector option: the connector hands unknown options to the JDBC driver, which
+      sets it as the session's QUERY_TAG, so the warehouse's query history names the run.
+    The secret options (sfPassword, pem_private_key) are hidden from plans and logs by
+    spark.sql.redaction.options.regex (coretelecoms.spark.REDACTION_CONF); never log this dict.
+    """
     args = connect_args(cfg, tag)
     options = {
         "sfURL": f"{cfg.account}.snowflakecomputing.com",
@@ -105,9 +133,9 @@ def spark_connector_options(cfg: WarehouseSettings, tag: str) -> dict[str, str]:
         "sfSchema": cfg.schema_name,
         "sfWarehouse": cfg.warehouse or "",
         "query_tag": tag,
-        # The staging table is replaced whole on every publish; keep the connector from dropping grants.
-        "truncate_table": "on",
-        "usestagingtable": "on",
+        "column_mapping": "name",
+        "column_mismatch_behavior": "error",
+        "usestagingtable": "off",
     }
     if cfg.role:
         options["sfRole"] = cfg.role
@@ -121,4 +149,6 @@ def spark_connector_options(cfg: WarehouseSettings, tag: str) -> dict[str, str]:
 
 
 def write_with_spark_connector(df: DataFrame, options: dict[str, str], staging: str) -> None:
-    df.write.format(SNOWFLAKE_SOURCE).options(**options).option("dbtable", staging).mode("overwrite").save()
+    """Append the slice to the (empty, just created) staging table; see spark_connector_options."""
+    upper = df.toDF(*[c.upper() for c in df.columns])  # the staging table's names, as ddl.py creates them
+    upper.write.format(SNOWFLAKE_SOURCE).options(**options).option("dbtable", staging).mode("append").save()
