@@ -71,16 +71,22 @@ def test_spark_submit_image_runs_spark_submit_sh_as_non_root():
     assert os.access(REPO / "spark-submit.sh", os.X_OK)
 
 
-def test_emr_image_extends_emr_serverless_7_and_ends_as_hadoop():
+def test_emr_image_extends_emr_spark_8_2_and_ends_as_hadoop():
     steps = instructions(DOCKER / "emr" / "Dockerfile")
     text = (DOCKER / "emr" / "Dockerfile").read_text()
     base = re.search(r"ARG EMR_IMAGE=(\S+)", text).group(1)
-    assert re.fullmatch(r"public\.ecr\.aws/emr-serverless/spark/emr-7\.\d+\.\d+:\d{8}", base), base
+    assert re.fullmatch(r"public\.ecr\.aws/emr-serverless/spark/emr-spark-8\.2\.0:(latest|\d{8})", base), base
     users = [a for k, a in steps if k == "USER"]
     assert users[0] in ("root", "0:0") and users[-1] == "hadoop:hadoop"
     run = " ".join(a for k, a in steps if k == "RUN")
     # EMR provides Spark: the project goes in without pip's pyspark.
     assert "coretelecoms.deploy.packaging requirements" in run and "--no-deps" in run
+    # The pinned connector jars are fetched and checked, and the build proves the runtime it extends.
+    assert "coretelecoms.deploy.jars fetch /jars" in run
+    assert any(k == "COPY" and a == "--from=wheel /jars/ /opt/coretelecoms/jars/" for k, a in steps)
+    assert 'grep -q "version 4\\.1\\.3"' in run
+    for jar in ("delta-spark.jar", "delta-storage.jar"):
+        assert f"test -f /usr/share/aws/delta/lib/{jar}" in run
 
 
 def test_image_layout_runs_the_entrypoint_without_a_venv(tmp_path):

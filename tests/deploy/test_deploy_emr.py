@@ -28,7 +28,9 @@ def aws(clean_env):
 
 @pytest.fixture
 def app_id(aws):
-    return aws.create_application(name="coretelecoms", releaseLabel="emr-spark-8.2.0", type="SPARK")[
+    # moto 5.2.5 accepts only labels shaped emr-X.Y.0, not the engine-specific emr-spark-8.2.0 Terraform
+    # sets (tested in test_deploy_terraform); the label plays no part in what submit sends.
+    return aws.create_application(name="coretelecoms", releaseLabel="emr-8.2.0", type="SPARK")[
         "applicationId"
     ]
 
@@ -76,8 +78,16 @@ def test_submit_sends_the_job_emr_serverless_needs(aws, app_id, emr, emr_conf):
         "logUri": "s3://coretelecoms-lake/_logs/emr/"
     }
     params = spark_params(sent)
-    # The Delta jars and settings come from conf/emr.yaml, as spark-submit.sh reads them.
-    assert params["--jars"] == ",".join(emr_conf.spark.delta_jars)
+    # The Delta jars and settings come from conf/emr.yaml, as spark-submit.sh reads them; conf/emr.yaml
+    # publishes through the Spark connector, so its pinned jars follow, uploaded beside the archive.
+    assert params["--jars"] == ",".join(
+        [
+            *emr_conf.spark.delta_jars,
+            "s3://coretelecoms-lake/_artifacts/jars/spark-snowflake_2.13-3.2.1-spark_4.1.jar",
+            "s3://coretelecoms-lake/_artifacts/jars/snowflake-jdbc-4.0.2.jar",
+        ]
+    )
+    assert params["spark.sql.redaction.options.regex"].startswith("(?i)url|pem_private_key")
     assert params["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension"
     assert params["spark.sql.catalog.spark_catalog"] == "org.apache.spark.sql.delta.catalog.DeltaCatalog"
     assert params["spark.sql.shuffle.partitions"] == str(emr_conf.spark.shuffle_partitions)
@@ -175,6 +185,7 @@ def test_emr_settings_come_from_the_environment(clean_env):
 def test_image_mode_uses_the_image_python_and_no_archive(emr_conf):
     params = emr_mod.spark_submit_parameters(emr_conf, EmrSettings(python="image"))
     assert "spark.archives" not in params
+    assert "/opt/coretelecoms/jars/spark-snowflake_2.13-3.2.1-spark_4.1.jar" in params
     assert "spark.emr-serverless.driverEnv.PYSPARK_PYTHON=/usr/bin/python3.11" in params
     assert "spark.executorEnv.CORETELECOMS_CONF_DIR=/opt/coretelecoms/conf" in params
 
@@ -189,6 +200,13 @@ def test_upload_puts_jobs_wheel_and_archive_under_the_artifacts_prefix(aws, emr,
     wheel.write_bytes(b"wheel")
     archive.write_bytes(b"archive")
     built = emr_mod.PackageResult(wheel=wheel, archive=archive, requirements=[])
+    # conf/emr.yaml publishes through the connector: its jars must be fetched and match their pins first.
+    with pytest.raises(
+        emr_mod.EmrError, match=r"not uploading: net.snowflake:spark-snowflake_2.13:.* is missing"
+    ):
+        emr_mod.upload(emr_conf, built, emr=emr, s3_client=s3)
+    assert "Contents" not in s3.list_objects_v2(Bucket="coretelecoms-lake")
+    emr_conf.warehouse.method = "copy-into"
     uris = emr_mod.upload(emr_conf, built, emr=emr, s3_client=s3)
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="coretelecoms-lake")["Contents"]}
     assert "_artifacts/venv.tar.gz" in keys and "_artifacts/coretelecoms-0.1.0-py3-none-any.whl" in keys

@@ -89,6 +89,13 @@ def test_cli_package_and_upload(built, clean_env, monkeypatch):
         s3 = boto3.client("s3", region_name="eu-west-2")
         s3.create_bucket(Bucket="arts", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
         clean_env.setenv("CORETELECOMS__EMR__ARTIFACTS_URI", "s3://arts/coretelecoms")
+        # conf/emr.yaml publishes through the connector: no fetched, pinned jars -> nothing uploaded, exit 1.
+        refused = CliRunner().invoke(emr_app, ["package", "--upload"])
+        assert (
+            refused.exit_code == 1 and "not uploading: net.snowflake:spark-snowflake_2.13" in refused.output
+        )
+        assert "Contents" not in s3.list_objects_v2(Bucket="arts")
+        clean_env.setenv("CORETELECOMS__WAREHOUSE__METHOD", "copy-into")
         result = CliRunner().invoke(emr_app, ["package", "--upload"])
         assert result.exit_code == 0, result.output
         keys = {o["Key"] for o in s3.list_objects_v2(Bucket="arts")["Contents"]}

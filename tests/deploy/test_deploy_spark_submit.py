@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from deploy_helpers import REPO, tool
 
+from coretelecoms.deploy.jars import jar_paths
+
 SCRIPT = REPO / "spark-submit.sh"
 LAYERS = ["landing", "bronze", "silver", "gold", "publish", "maintenance"]
 
@@ -130,7 +132,10 @@ def test_emr_dry_run_adds_the_delta_jars_and_settings_of_conf_emr_yaml(emr_conf)
     layer = existing_layer()
     cmd = dry_run(layer, "--date", "2025-11-20", CORETELECOMS_ENV="emr", CORETELECOMS_PYTHON=sys.executable)
     assert "--master" not in cmd  # the cluster's spark-defaults decide
-    assert cmd[cmd.index("--jars") + 1] == ",".join(emr_conf.spark.delta_jars)
+    # The Delta jars, then the connector's (conf/emr.yaml publishes through it), from <artifacts_uri>/jars.
+    assert cmd[cmd.index("--jars") + 1] == ",".join(
+        [*emr_conf.spark.delta_jars, *jar_paths("s3://coretelecoms-lake/_artifacts/jars")]
+    )
     conf = conf_of(cmd)
     assert conf["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension"
     assert conf["spark.sql.catalog.spark_catalog"] == "org.apache.spark.sql.delta.catalog.DeltaCatalog"
@@ -178,5 +183,8 @@ def test_sparkconf_module_prints_one_argument_per_line(env, emr_conf):
         [sys.executable, "-m", "coretelecoms.deploy.sparkconf", "--env", env], capture_output=True, text=True
     )
     lines = out.stdout.splitlines()
-    assert lines[:2] == ["--jars", ",".join(emr_conf.spark.delta_jars)]
+    assert lines[:2] == [
+        "--jars",
+        ",".join([*emr_conf.spark.delta_jars, *jar_paths("s3://coretelecoms-lake/_artifacts/jars")]),
+    ]
     assert all(lines[i] == "--conf" for i in range(2, len(lines), 2))

@@ -76,12 +76,41 @@ def package(
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/yellow] {warning}")
     if upload:
+        from coretelecoms.deploy.emr import EmrError
+
         try:
             for uri in put(settings, result):
                 console.print(f"uploaded {uri}")
         except SettingsError as exc:
             err.print(f"[red]settings error:[/red] {exc}")
             raise typer.Exit(2) from None
+        except EmrError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from None
+
+
+@emr_app.command()
+def jars(
+    out: Annotated[
+        Path, typer.Option(help="Folder for the jars (emr package --upload reads <out>/..).")
+    ] = Path("dist/emr/jars"),
+    pin: Annotated[
+        bool, typer.Option(help="Record the sha256 of jars not pinned yet in deploy/jars.json (commit it).")
+    ] = False,
+    repo: Annotated[
+        str, typer.Option(help="Maven repository to download from.")
+    ] = "https://repo1.maven.org/maven2",
+) -> None:
+    """Download the pinned Snowflake Spark connector and JDBC jars and check them (the repository's .sha1
+    and the sha256 pinned in jars.json). Needs a machine that reaches the Maven repository."""
+    from coretelecoms.deploy.jars import JarError, fetch
+
+    try:
+        for path in fetch(out, repo=repo, pin=pin):
+            console.print(f"ok {path}")
+    except JarError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
 
 
 @emr_app.command()

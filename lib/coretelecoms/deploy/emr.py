@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from coretelecoms.deploy import jars
 from coretelecoms.deploy.config import EmrSettings, emr_settings
 from coretelecoms.deploy.packaging import PackageResult
 from coretelecoms.deploy.packaging import package as _package
@@ -94,10 +95,16 @@ def python_conf(emr: EmrSettings) -> dict[str, str]:
     return out
 
 
+def connector_dir(emr: EmrSettings) -> str:
+    """Where the job finds the pinned Snowflake connector jars: uploaded beside the archive, or in the image."""
+    return jars.IMAGE_JARS_DIR if emr.python == "image" else _s3_join(emr.artifacts_uri, "jars")
+
+
 def spark_submit_parameters(settings: Settings, emr: EmrSettings | None = None) -> str:
-    """Delta jars + Spark settings of conf/emr.yaml, the Python environment, and emr.spark_conf."""
+    """Delta jars (and the connector's, when publishing through it) + Spark settings of conf/emr.yaml, the
+    Python environment, and emr.spark_conf."""
     emr = emr or emr_settings(settings)
-    return submit_parameters(settings, python_conf(emr) | dict(emr.spark_conf))
+    return submit_parameters(settings, python_conf(emr) | dict(emr.spark_conf), connector_dir(emr))
 
 
 def job_driver(settings: Settings, layer: str, run_date: date, emr: EmrSettings | None = None) -> dict:
@@ -253,18 +260,27 @@ def upload(
     emr: EmrSettings | None = None,
     s3_client: Any = None,
     jobs_dir: Path = REPO_ROOT / "jobs",
+    jars_dir: Path | None = None,
 ) -> list[str]:
-    """Put the entry points (`jobs/*.py`), the wheel and the archive under `emr.artifacts_uri`."""
+    """Put the entry points (`jobs/*.py`), the wheel, the archive and, when the warehouse publishes through
+    the Spark connector, its pinned jars (checked against jars.json; `coretelecoms emr jars` fetches them into
+    `<package dir>/jars`) under `emr.artifacts_uri`."""
     emr = emr or emr_settings(settings)
     bucket, prefix = _split_s3(emr.artifacts_uri)
-    if s3_client is None:
-        import boto3
-
-        s3_client = boto3.client("s3", region_name=emr.region)
     files = [(p, f"jobs/{p.name}") for p in sorted(jobs_dir.glob("*.py"))]
     files.append((built.wheel, built.wheel.name))
     if built.archive is not None:
         files.append((built.archive, "venv.tar.gz"))
+    if settings.warehouse.method == "spark-connector":
+        try:
+            checked = jars.verify(jars_dir or built.wheel.parent / "jars")
+        except jars.JarError as exc:
+            raise EmrError(f"not uploading: {exc}") from None
+        files += [(path, f"jars/{path.name}") for path in checked]
+    if s3_client is None:
+        import boto3
+
+        s3_client = boto3.client("s3", region_name=emr.region)
     uris = []
     for path, rel in files:
         key = f"{prefix}/{rel}" if prefix else rel

@@ -50,8 +50,8 @@ class Jar:
         return f"{repo.rstrip('/')}/{self.group.replace('.', '/')}/{self.artifact}/{self.version}/{self.file_name}"
 
 
-def pinned(lock: Path = LOCK) -> tuple[Jar, ...]:
-    data = json.loads(lock.read_text())
+def pinned(lock: Path | None = None) -> tuple[Jar, ...]:
+    data = json.loads((lock or LOCK).read_text())
     return tuple(
         Jar(j["group"], j["artifact"], j["version"], j.get("sha256"), j["class"]) for j in data["jars"]
     )
@@ -81,7 +81,9 @@ def verify(folder: Path, jars: tuple[Jar, ...] | None = None) -> list[Path]:
         if not path.is_file():
             raise JarError(f"{jar.coordinate} is missing from {folder} (run `coretelecoms emr jars`)")
         if not jar.sha256:
-            raise JarError(f"{jar.coordinate} has no pinned sha256 in {LOCK.name} (run `coretelecoms emr jars --pin`)")
+            raise JarError(
+                f"{jar.coordinate} has no pinned sha256 in jars.json (run `coretelecoms emr jars --pin`)"
+            )
         actual = sha256_of(path)
         if actual != jar.sha256:
             raise JarError(f"{path.name}: sha256 {actual} differs from the pinned {jar.sha256}")
@@ -97,8 +99,11 @@ def _download(url: str) -> bytes:
         raise JarError(f"cannot download {url}: {exc}") from None
 
 
-def fetch(folder: Path, *, repo: str = MAVEN_CENTRAL, pin: bool = False, lock: Path = LOCK) -> list[Path]:
+def fetch(
+    folder: Path, *, repo: str = MAVEN_CENTRAL, pin: bool = False, lock: Path | None = None
+) -> list[Path]:
     """Download the pinned jars into `folder` (kept when already there and matching) and verify them."""
+    lock = lock or LOCK
     folder.mkdir(parents=True, exist_ok=True)
     data = json.loads(lock.read_text())
     for entry, jar in zip(data["jars"], pinned(lock), strict=True):
