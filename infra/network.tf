@@ -15,8 +15,13 @@ locals {
   interface_endpoints = local.create_vpc ? toset(["secretsmanager", "logs", "sts"]) : toset([])
 }
 
+# Two named zones, so the subnets never move when AWS adds a zone to the region.
 data "aws_availability_zones" "available" {
   state = "available"
+  filter {
+    name   = "zone-name"
+    values = ["${var.region}a", "${var.region}b"]
+  }
 }
 
 resource "aws_vpc" "lake" {
@@ -123,6 +128,7 @@ resource "aws_vpc_endpoint" "interface" {
 # The jobs accept no connections and open only two kinds: HTTPS (AWS endpoints, Google, Snowflake) and
 # Postgres to the source database.
 resource "aws_security_group" "jobs" {
+  #checkov:skip=CKV2_AWS_5:Attached to the EMR Serverless application (emr.tf network_configuration), a resource type checkov does not follow.
   name        = "coretelecoms-emr-jobs"
   description = "EMR Serverless jobs: HTTPS out, Postgres out to the source database, nothing in"
   vpc_id      = local.vpc_id
