@@ -280,6 +280,8 @@ def test_snowflake_warehouse_roles_and_integration(tf):
     warehouse = tf[("snowflake_warehouse", "xs")]
     assert one(warehouse["warehouse_size"]) == "XSMALL" and one(warehouse["auto_suspend"]) == 60
     assert one(tf[("snowflake_account_role", "analyst")]["name"]) == "CORETELECOMS_ANALYST"
+    loader = tf[("snowflake_grant_privileges_to_account_role", "schema_loader")]
+    assert one(loader["privileges"]) == ["USAGE", "CREATE TABLE", "CREATE STAGE"]  # connector's temp stage
     analyst = tf[("snowflake_grant_privileges_to_account_role", "future_tables_analyst")]
     assert one(analyst["privileges"]) == ["SELECT"]
     integration = tf[("snowflake_storage_integration", "lake")]
