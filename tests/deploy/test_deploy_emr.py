@@ -272,9 +272,9 @@ def test_conf_emr_yaml_placeholders_are_refused_by_name(emr_conf):
 
 def test_cluster_runs_use_the_in_memory_catalog_and_the_dynamodb_commit_lock(emr_conf, clean_env):
     """No Glue (path-based tables), and delta-spark on s3:// commits through S3DynamoDBLogStore."""
-    from coretelecoms.deploy.sparkconf import cluster_conf
     from deploy_helpers import REPO
 
+    from coretelecoms.deploy.sparkconf import cluster_conf
     from coretelecoms.settings import SettingsError, load_settings
 
     conf = cluster_conf(emr_conf)

@@ -177,7 +177,16 @@ def test_emr_application_and_execution_role_are_least_privilege(tf):
 
 
 # What infra/iam.tf hands the policy module, with example ARNs.
-LAKE_PREFIXES = ["landing/", "bronze/", "silver/", "gold/", "_ops/", "_checkpoints/", "_quality/", "_publish/"]
+LAKE_PREFIXES = [
+    "landing/",
+    "bronze/",
+    "silver/",
+    "gold/",
+    "_ops/",
+    "_checkpoints/",
+    "_quality/",
+    "_publish/",
+]
 POLICY_VARS = {
     "lake_arn": "arn:aws:s3:::coretelecoms-lake",
     "lake_prefixes": LAKE_PREFIXES,
@@ -206,7 +215,12 @@ def test_execution_role_policy_has_no_wildcard_action_or_resource_and_lists_only
     assert "bronze/*" in listing and "_ops" in listing and "" not in listing and "*" not in listing
     lock = statements["DeltaCommitLock"]
     assert lock["Resource"] == [POLICY_VARS["commit_table_arn"]]
-    assert set(lock["Action"]) == {"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
+    assert set(lock["Action"]) == {
+        "dynamodb:DescribeTable",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+    }
 
 
 def test_emr_application_runs_in_private_subnets_behind_the_jobs_security_group(tf):
@@ -224,15 +238,25 @@ def test_emr_application_runs_in_private_subnets_behind_the_jobs_security_group(
     assert one(rules["jobs_https"]["from_port"]) == 443 == one(rules["jobs_https"]["to_port"])
     for name in ("jobs_postgres_sg", "jobs_postgres_cidr"):
         assert one(rules[name]["from_port"]) == "${var.postgres_port}" == one(rules[name]["to_port"])
-    assert one(rules["jobs_postgres_sg"]["referenced_security_group_id"]) == "${var.postgres_security_group_id}"
+    assert (
+        one(rules["jobs_postgres_sg"]["referenced_security_group_id"]) == "${var.postgres_security_group_id}"
+    )
     assert one(tf[("variable", "postgres_port")]["default"]) == 5432
     assert not [k for k in tf if k[0] == "aws_vpc_security_group_ingress_rule" and k[1].startswith("jobs")]
     # Endpoints: S3 and DynamoDB as gateways, Secrets Manager, CloudWatch Logs and STS as interfaces.
-    assert "toset([\"s3\", \"dynamodb\"])" in one(tf[("aws_vpc_endpoint", "gateway")]["for_each"]).replace("'", '"')
+    assert 'toset(["s3", "dynamodb"])' in one(tf[("aws_vpc_endpoint", "gateway")]["for_each"]).replace(
+        "'", '"'
+    )
     interface = one(tf[("locals", "")]["interface_endpoints"]).replace("'", '"')
     assert all(f'"{svc}"' in interface for svc in ("secretsmanager", "logs", "sts"))
     assert one(tf[("aws_vpc_endpoint", "interface")]["private_dns_enabled"]) is True
-    for name in ("vpc_id", "vpc_cidr", "emr_subnet_ids", "postgres_security_group_id", "postgres_cidr_blocks"):
+    for name in (
+        "vpc_id",
+        "vpc_cidr",
+        "emr_subnet_ids",
+        "postgres_security_group_id",
+        "postgres_cidr_blocks",
+    ):
         assert len(one(tf[("variable", name)]["description"]).split()) >= 6, name
 
 

@@ -39,13 +39,23 @@ def s3_lake(moto_process_url, monkeypatch):
 
 
 def moto_api(url: str, path: str, data: bytes | None = None) -> bytes:
-    request = urllib.request.Request(f"{url}/moto-api/{path}", data=data, method="POST" if data is not None else "GET")
+    # text/plain: a form-encoded body would be parsed away by the server before moto reads it.
+    request = urllib.request.Request(
+        f"{url}/moto-api/{path}",
+        data=data,
+        method="POST" if data is not None else "GET",
+        headers={"Content-Type": "text/plain"},
+    )
     with urllib.request.urlopen(request, timeout=30) as answer:
         return answer.read()
 
 
 def recorded(url: str) -> list[dict]:
-    return [json.loads(line) for line in moto_api(url, "recorder/download-recording").decode().splitlines() if line]
+    return [
+        json.loads(line)
+        for line in moto_api(url, "recorder/download-recording").decode().splitlines()
+        if line
+    ]
 
 
 def row(writer: int, n: int) -> pa.Table:
@@ -67,7 +77,9 @@ def test_the_engine_commits_to_s3_with_conditional_put(spark, s3_lake):
     assert engine_for(spark, "/tmp/lake", "delta-rs").storage_options == {}
 
 
-def test_a_writer_that_read_an_older_version_commits_after_the_winner_with_put_if_absent(moto_process_url, s3_lake):
+def test_a_writer_that_read_an_older_version_commits_after_the_winner_with_put_if_absent(
+    moto_process_url, s3_lake
+):
     path = f"{s3_lake}/silver/race"
     write_deltalake(path, row(0, 0), storage_options=S3_COMMIT_OPTIONS)
     moto_api(moto_process_url, "recorder/reset-recording", b"")
@@ -82,13 +94,15 @@ def test_a_writer_that_read_an_older_version_commits_after_the_winner_with_put_i
     assert table.version() == 2
     assert sorted(table.to_pyarrow_table()["writer"].to_pylist()) == [0, 1, 2]
     commits = [
-        r for r in recorded(moto_process_url)
+        r
+        for r in recorded(moto_process_url)
         if r["method"] == "PUT" and "/_delta_log/" in r["url"] and r["url"].split("?")[0].endswith(".json")
     ]
     # delta-rs re-reads the log before committing; what makes a true race safe is that every commit file is
     # put only if absent, which S3 (here moto) enforces with 412 for the slower writer.
     assert {c["url"].split("?")[0].rsplit("/", 1)[1] for c in commits} == {
-        "00000000000000000001.json", "00000000000000000002.json"
+        "00000000000000000001.json",
+        "00000000000000000002.json",
     }
     assert all(c["headers"].get("If-None-Match") == "*" for c in commits), [c["headers"] for c in commits]
 
@@ -109,7 +123,7 @@ def test_two_concurrent_writers_never_lose_a_commit(s3_lake):
         assert p.exitcode == 0
     table = DeltaTable(path, storage_options=S3_COMMIT_OPTIONS)
     assert table.version() == 2 * COMMITS_PER_WRITER
-    rows = sorted(zip(*table.to_pyarrow_table().select(["writer", "n"]).to_pydict().values()))
+    rows = sorted(zip(*table.to_pyarrow_table().select(["writer", "n"]).to_pydict().values(), strict=True))
     expected = [(-1, -1)] + [(w, n) for w in (1, 2) for n in range(COMMITS_PER_WRITER)]
     assert rows == expected  # every commit of both writers, each once
     operations = [h["operation"] for h in table.history()]
