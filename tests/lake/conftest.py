@@ -3,6 +3,7 @@ in-process threaded moto would never answer it)."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -14,7 +15,11 @@ import pytest
 def start_moto(log_path):
     with log_path.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"], stdout=out, stderr=out
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
+            stdout=out,
+            stderr=out,
+            # The request recorder (used by the commit and role tests) writes here, not into the repo.
+            env={**os.environ, "MOTO_RECORDER_FILEPATH": str(log_path.parent / "recording.jsonl")},
         )
     deadline = time.monotonic() + 30
     while not (found := re.search(r"Running on (http://127\.0\.0\.1:\d+)", log_path.read_text())):
