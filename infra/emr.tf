@@ -26,11 +26,10 @@ resource "aws_emrserverless_application" "spark" {
     }
   }
 
-  dynamic "network_configuration" {
-    for_each = length(var.emr_subnet_ids) == 0 ? [] : [1]
-    content {
-      subnet_ids         = var.emr_subnet_ids
-      security_group_ids = var.emr_security_group_ids
-    }
+  # Every job runs in the private subnets behind the jobs' security group (network.tf): landing reaches
+  # Postgres and Google, publish reaches Snowflake, through the NAT; AWS services through the endpoints.
+  network_configuration {
+    subnet_ids         = local.job_subnet_ids
+    security_group_ids = [aws_security_group.jobs.id]
   }
 }

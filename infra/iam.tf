@@ -1,6 +1,6 @@
 # ---------------------------------------------------------------- EMR Serverless job execution role
-# Least privilege: the lake's own prefixes, the source bucket's source prefixes (read only), the named
-# secrets, the platform key. No Glue (Delta tables are addressed by path), no wildcard buckets.
+# Least privilege, one role for every job (landing, bronze, silver, gold, publish, maintenance, erasure, smoke):
+# the policy is modules/job_policy, which a test renders and enforces on moto's IAM for each job's calls.
 
 data "aws_iam_policy_document" "emr_job_trust" {
   statement {
@@ -27,63 +27,23 @@ resource "aws_iam_role" "emr_job" {
   assume_role_policy = data.aws_iam_policy_document.emr_job_trust.json
 }
 
-data "aws_iam_policy_document" "emr_job" {
-  statement {
-    sid       = "ListLakePrefixes"
-    actions   = ["s3:ListBucket"]
-    resources = [local.lake_arn]
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = flatten([for p in local.lake_prefixes : [trimsuffix(p, "/"), "${p}*"]])
-    }
-  }
-  statement {
-    sid       = "ReadWriteLakeLayers"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
-    resources = [for p in local.lake_prefixes : "${local.lake_arn}/${p}*"]
-  }
-  statement {
-    sid       = "ReadArtifacts"
-    actions   = ["s3:GetObject"]
-    resources = ["${local.lake_arn}/${local.artifacts_path}*"]
-  }
-  statement {
-    sid       = "WriteJobLogs"
-    actions   = ["s3:PutObject"]
-    resources = ["${local.lake_arn}/${local.emr_logs_path}*"]
-  }
-  statement {
-    sid       = "ListSourcePrefixes"
-    actions   = ["s3:ListBucket"]
-    resources = [local.source_arn]
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = flatten([for p in var.source_prefixes : [trimsuffix(p, "/"), "${p}*"]])
-    }
-  }
-  statement {
-    sid       = "ReadSources"
-    actions   = ["s3:GetObject"]
-    resources = [for p in var.source_prefixes : "${local.source_arn}/${p}*"]
-  }
-  statement {
-    sid       = "ReadNamedSecrets"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [for s in aws_secretsmanager_secret.platform : s.arn]
-  }
-  statement {
-    sid       = "UsePlatformKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [aws_kms_key.platform.arn]
-  }
+module "job_policy" {
+  source           = "./modules/job_policy"
+  lake_arn         = local.lake_arn
+  lake_prefixes    = local.lake_prefixes
+  artifacts_path   = local.artifacts_path
+  emr_logs_path    = local.emr_logs_path
+  source_arn       = local.source_arn
+  source_prefixes  = var.source_prefixes
+  secret_arns      = [for s in aws_secretsmanager_secret.platform : s.arn]
+  kms_key_arn      = aws_kms_key.platform.arn
+  commit_table_arn = aws_dynamodb_table.delta_log.arn
 }
 
 resource "aws_iam_role_policy" "emr_job" {
   name   = "lake-sources-secrets"
   role   = aws_iam_role.emr_job.id
-  policy = data.aws_iam_policy_document.emr_job.json
+  policy = module.job_policy.json
 }
 
 # ---------------------------------------------------------------- Step Functions

@@ -51,6 +51,7 @@ locals {
   }
 }
 
+# USAGE on the warehouse (loads and queries run on it) and on the database (to reach the schema), for both roles.
 resource "snowflake_grant_privileges_to_account_role" "warehouse_usage" {
   for_each          = local.snowflake_roles
   account_role_name = each.value
@@ -71,9 +72,14 @@ resource "snowflake_grant_privileges_to_account_role" "database_usage" {
   }
 }
 
+# The loader's rights on the schema, each for one thing the publish job does:
+# - USAGE: resolve ANALYTICS.<table> at all.
+# - CREATE TABLE: the first publish of a gold table creates it (connector overwrite / CREATE TABLE before COPY).
+# - CREATE STAGE: the Spark connector stages its Parquet in a temporary internal stage it creates per write.
+# Nothing else: no CREATE VIEW, FILE FORMAT, PIPE or schema ownership.
 resource "snowflake_grant_privileges_to_account_role" "schema_loader" {
   account_role_name = snowflake_account_role.loader.name
-  privileges        = ["USAGE", "CREATE TABLE"]
+  privileges        = ["USAGE", "CREATE TABLE", "CREATE STAGE"]
   on_schema {
     schema_name = snowflake_schema.analytics.fully_qualified_name
   }
@@ -87,6 +93,8 @@ resource "snowflake_grant_privileges_to_account_role" "schema_analyst" {
   }
 }
 
+# On the tables it creates and loads: SELECT to reconcile counts after a load, INSERT for COPY INTO and the
+# connector's append, UPDATE/DELETE for the merge of changed and erased rows, TRUNCATE for a full reload.
 resource "snowflake_grant_privileges_to_account_role" "future_tables_loader" {
   account_role_name = snowflake_account_role.loader.name
   privileges        = ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE"]
@@ -143,6 +151,7 @@ resource "snowflake_stage" "lake" {
   depends_on = [aws_iam_role_policy.snowflake_stage]
 }
 
+# USAGE on the external stage: COPY INTO reads the published Parquet from it (READ is for internal stages only).
 resource "snowflake_grant_privileges_to_account_role" "stage_loader" {
   account_role_name = snowflake_account_role.loader.name
   privileges        = ["USAGE"]

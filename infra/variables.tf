@@ -57,16 +57,46 @@ variable "emr_idle_timeout_minutes" {
   default     = 15
 }
 
+variable "vpc_id" {
+  description = "An existing VPC for the jobs; empty = Terraform creates one (network.tf: private subnets, NAT, endpoints)."
+  type        = string
+  default     = ""
+}
+
+variable "vpc_cidr" {
+  description = "Address range of the VPC Terraform creates (unused with vpc_id): two private /20s and one public /20 for the NAT."
+  type        = string
+  default     = "10.42.0.0/16"
+}
+
 variable "emr_subnet_ids" {
-  description = "Private subnets (with a NAT route) for jobs that reach Postgres, Google and Snowflake; empty = no VPC."
+  description = "With vpc_id only: the private subnets (with a NAT route to the internet) the jobs run in."
   type        = list(string)
   default     = []
 }
 
-variable "emr_security_group_ids" {
-  description = "Security groups of the jobs when emr_subnet_ids is set."
+variable "postgres_security_group_id" {
+  description = "Security group of the source RDS when it is in this VPC or a peered one: the jobs may open Postgres to it."
+  type        = string
+  default     = ""
+}
+
+variable "postgres_cidr_blocks" {
+  description = "Addresses of the source Postgres when it is reached through the NAT (another account, no peering), e.g. [\"203.0.113.10/32\"]."
   type        = list(string)
   default     = []
+}
+
+variable "postgres_port" {
+  description = "Port of the source Postgres."
+  type        = number
+  default     = 5432
+}
+
+variable "delta_commit_table_name" {
+  description = "DynamoDB table of delta-spark's S3DynamoDBLogStore (conf/emr.yaml lake.commit_table): one writer wins each Delta commit on S3."
+  type        = string
+  default     = "coretelecoms-delta-log"
 }
 
 variable "schedule_expression" {

@@ -33,6 +33,9 @@ class Section(BaseModel):
 class LakeSettings(Section):
     root: str
     delta_engine: Literal["auto", "delta-spark", "delta-rs"] = "auto"
+    # DynamoDB table through which delta-spark commits to an s3:// lake (S3DynamoDBLogStore); delta-rs uses
+    # S3 conditional writes and needs none. Terraform creates it (infra/dynamodb.tf).
+    commit_table: str | None = None
 
 
 class SparkSettings(Section):

@@ -286,3 +286,26 @@ def test_conf_emr_yaml_placeholders_are_refused_by_name(emr_conf):
     with pytest.raises(SecretError, match=r"postgres DSN: .*<ACCOUNT_ID>.* is still a placeholder"):
         resolve_secret(refs[0], what="postgres DSN")
     assert emr_conf.warehouse.account is None and emr_conf.warehouse.user is None
+
+
+def test_cluster_runs_use_the_in_memory_catalog_and_the_dynamodb_commit_lock(emr_conf, clean_env):
+    """No Glue (path-based tables), and delta-spark on s3:// commits through S3DynamoDBLogStore."""
+    from deploy_helpers import REPO
+
+    from coretelecoms.deploy.sparkconf import cluster_conf
+    from coretelecoms.settings import SettingsError, load_settings
+
+    conf = cluster_conf(emr_conf)
+    assert conf["spark.sql.catalogImplementation"] == "in-memory"
+    assert not any("glue" in value.lower() for value in conf.values())
+    assert conf["spark.delta.logStore.s3.impl"] == "io.delta.storage.S3DynamoDBLogStore"
+    prefix = "spark.io.delta.storage.S3DynamoDBLogStore.ddb"
+    assert conf[f"{prefix}.tableName"] == emr_conf.lake.commit_table == "coretelecoms-delta-log"
+    assert conf[f"{prefix}.region"] == emr_conf.emr.region
+
+    clean_env.setenv("CORETELECOMS__LAKE__COMMIT_TABLE", "")
+    unlocked = load_settings("emr", conf_dir=REPO / "conf")
+    with pytest.raises(SettingsError, match="lake.commit_table"):
+        cluster_conf(unlocked)
+    clean_env.setenv("CORETELECOMS__LAKE__DELTA_ENGINE", "delta-rs")
+    assert "spark.delta.logStore.s3.impl" not in cluster_conf(load_settings("emr", conf_dir=REPO / "conf"))

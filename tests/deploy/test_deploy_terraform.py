@@ -10,7 +10,7 @@ import sys
 
 import pytest
 import yaml
-from deploy_helpers import REPO
+from deploy_helpers import REPO, render_job_policy
 
 from coretelecoms.deploy import schedule
 
@@ -173,15 +173,100 @@ def test_emr_application_and_execution_role_are_least_privilege(tf):
     assert re.fullmatch(r"emr-spark-8\.2\.0", one(tf[("variable", "emr_release_label")]["default"]))
     assert one(one(app["auto_stop_configuration"])["enabled"]) is True
     assert "maximum_capacity" in app
-    policy = tf[("aws_iam_policy_document", "emr_job")]
-    for statement in policy["statement"]:
-        resources = one(statement.get("resources") or [])
-        resources = [resources] if isinstance(resources, str) else resources
-        assert resources and all(r != "*" and not r.endswith(":::*") for r in resources), statement
-        actions = one(statement["actions"])
-        assert not any(a.endswith(":*") or a.startswith("glue:") for a in actions), statement
-    sids = {one(s["sid"]) for s in policy["statement"]}
-    assert {"ReadWriteLakeLayers", "ReadSources", "ReadNamedSecrets", "WriteJobLogs", "ReadArtifacts"} <= sids
+    assert one(tf[("aws_iam_role_policy", "emr_job")]["policy"]) == "${module.job_policy.json}"
+
+
+# What infra/iam.tf hands the policy module, with example ARNs.
+LAKE_PREFIXES = [
+    "landing/",
+    "bronze/",
+    "silver/",
+    "gold/",
+    "_ops/",
+    "_checkpoints/",
+    "_quality/",
+    "_publish/",
+]
+POLICY_VARS = {
+    "lake_arn": "arn:aws:s3:::coretelecoms-lake",
+    "lake_prefixes": LAKE_PREFIXES,
+    "artifacts_path": "_artifacts/",
+    "emr_logs_path": "_logs/emr/",
+    "source_arn": "arn:aws:s3:::core-telecoms-data-lake",
+    "source_prefixes": ["customers/", "call logs/", "social_medias/"],
+    "secret_arns": ["arn:aws:secretsmanager:eu-west-2:123456789012:secret:coretelecoms/postgres-dsn-AbCdEf"],
+    "kms_key_arn": "arn:aws:kms:eu-west-2:123456789012:key/0000",
+    "commit_table_arn": "arn:aws:dynamodb:eu-west-2:123456789012:table/coretelecoms-delta-log",
+}
+
+
+def test_execution_role_policy_has_no_wildcard_action_or_resource_and_lists_only_prefixes(tf, tmp_path):
+    assert one(tf[("locals", "")]["lake_prefixes"]) == LAKE_PREFIXES
+    policy = render_job_policy(tmp_path, **POLICY_VARS)
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    for statement in statements.values():
+        assert statement["Effect"] == "Allow"
+        assert all(r != "*" and not r.endswith(":::*") for r in statement["Resource"]), statement
+        assert not any(a.endswith("*") or a.startswith("glue:") for a in statement["Action"]), statement
+    assert {"ReadWriteLakeLayers", "ReadSources", "ReadNamedSecrets", "WriteJobLogs", "ReadArtifacts"} <= set(
+        statements
+    )
+    listing = statements["ListLakePrefixes"]["Condition"]["StringLike"]["s3:prefix"]
+    assert "bronze/*" in listing and "_ops" in listing and "" not in listing and "*" not in listing
+    lock = statements["DeltaCommitLock"]
+    assert lock["Resource"] == [POLICY_VARS["commit_table_arn"]]
+    assert set(lock["Action"]) == {
+        "dynamodb:DescribeTable",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+    }
+
+
+def test_emr_application_runs_in_private_subnets_behind_the_jobs_security_group(tf):
+    network = one(tf[("aws_emrserverless_application", "spark")]["network_configuration"])
+    assert one(network["subnet_ids"]) == "${local.job_subnet_ids}"
+    assert one(network["security_group_ids"]) == ["${aws_security_group.jobs.id}"]
+    job_subnets = one(tf[("locals", "")]["job_subnet_ids"])
+    assert "aws_subnet.private[*].id" in job_subnets and "var.emr_subnet_ids" in job_subnets
+    assert one(tf[("aws_subnet", "private")]["map_public_ip_on_launch"]) is False
+    route = one(one(tf[("aws_route_table", "private")]["route"])["nat_gateway_id"])
+    assert route == "${aws_nat_gateway.lake[0].id}"
+    # Egress: HTTPS anywhere (endpoints, Google, Snowflake through the NAT), Postgres to the source only.
+    rules = {name: a for (kind, name), a in tf.items() if kind == "aws_vpc_security_group_egress_rule"}
+    assert set(rules) == {"jobs_https", "jobs_postgres_sg", "jobs_postgres_cidr"}
+    assert one(rules["jobs_https"]["from_port"]) == 443 == one(rules["jobs_https"]["to_port"])
+    for name in ("jobs_postgres_sg", "jobs_postgres_cidr"):
+        assert one(rules[name]["from_port"]) == "${var.postgres_port}" == one(rules[name]["to_port"])
+    assert (
+        one(rules["jobs_postgres_sg"]["referenced_security_group_id"]) == "${var.postgres_security_group_id}"
+    )
+    assert one(tf[("variable", "postgres_port")]["default"]) == 5432
+    assert not [k for k in tf if k[0] == "aws_vpc_security_group_ingress_rule" and k[1].startswith("jobs")]
+    # Endpoints: S3 and DynamoDB as gateways, Secrets Manager, CloudWatch Logs and STS as interfaces.
+    assert 'toset(["s3", "dynamodb"])' in one(tf[("aws_vpc_endpoint", "gateway")]["for_each"]).replace(
+        "'", '"'
+    )
+    interface = one(tf[("locals", "")]["interface_endpoints"]).replace("'", '"')
+    assert all(f'"{svc}"' in interface for svc in ("secretsmanager", "logs", "sts"))
+    assert one(tf[("aws_vpc_endpoint", "interface")]["private_dns_enabled"]) is True
+    for name in (
+        "vpc_id",
+        "vpc_cidr",
+        "emr_subnet_ids",
+        "postgres_security_group_id",
+        "postgres_cidr_blocks",
+    ):
+        assert len(one(tf[("variable", name)]["description"]).split()) >= 6, name
+
+
+def test_commit_table_is_the_one_s3_dynamodb_log_store_uses(tf):
+    conf = yaml.safe_load((REPO / "conf" / "emr.yaml").read_text())
+    table = tf[("aws_dynamodb_table", "delta_log")]
+    assert one(tf[("variable", "delta_commit_table_name")]["default"]) == conf["lake"]["commit_table"]
+    assert (one(table["hash_key"]), one(table["range_key"])) == ("tablePath", "fileName")
+    assert one(one(table["ttl"])["attribute_name"]) == "expireTime"
+    assert any(j.endswith("/delta-storage-s3-dynamodb.jar") for j in conf["spark"]["delta_jars"])
 
 
 def test_terraform_names_match_conf_emr_yaml(tf):
@@ -219,6 +304,8 @@ def test_snowflake_warehouse_roles_and_integration(tf):
     warehouse = tf[("snowflake_warehouse", "xs")]
     assert one(warehouse["warehouse_size"]) == "XSMALL" and one(warehouse["auto_suspend"]) == 60
     assert one(tf[("snowflake_account_role", "analyst")]["name"]) == "CORETELECOMS_ANALYST"
+    loader = tf[("snowflake_grant_privileges_to_account_role", "schema_loader")]
+    assert one(loader["privileges"]) == ["USAGE", "CREATE TABLE", "CREATE STAGE"]  # connector's temp stage
     analyst = tf[("snowflake_grant_privileges_to_account_role", "future_tables_analyst")]
     assert one(analyst["privileges"]) == ["SELECT"]
     integration = tf[("snowflake_storage_integration", "lake")]

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
-import time
 import uuid
 
 import boto3
@@ -19,26 +15,6 @@ from coretelecoms.ops.maintenance import run_maintenance
 from coretelecoms.settings import load_settings
 
 SCHEMA = T.StructType([T.StructField("customer_id", T.StringType()), T.StructField("n", T.LongType())])
-
-
-@pytest.fixture(scope="module")
-def moto_process_url(tmp_path_factory):
-    """moto's server in its own process: delta-rs holds the GIL while it waits on S3, so an in-process
-    (threaded) moto would never answer it."""
-    log = tmp_path_factory.mktemp("moto") / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"], stdout=out, stderr=out
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while not (found := re.search(r"Running on (http://127\.0\.0\.1:\d+)", log.read_text())):
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
-        yield found.group(1)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture

@@ -14,12 +14,37 @@ from coretelecoms.settings import Settings, SettingsError, load_settings
 from coretelecoms.spark import DELTA_CATALOG, DELTA_EXTENSION, REDACTION_CONF
 
 
+S3_DYNAMODB_LOG_STORE = "io.delta.storage.S3DynamoDBLogStore"
+
+
 def cluster_conf(settings: Settings) -> dict[str, str]:
     """Spark properties for a cluster run: Delta (unless the lake runs on delta-rs), the redaction of secret
-    options, then the settings' spark.conf."""
-    conf: dict[str, str] = {"spark.sql.shuffle.partitions": str(settings.spark.shuffle_partitions)}
+    options, then the settings' spark.conf.
+
+    The catalog is Spark's in-memory one. EMR points the session catalog at the Glue Data Catalog when asked
+    (spark.hadoop.hive.metastore.client.factory.class); the jobs address every Delta table by path and
+    register nothing, so Glue would only add a dependency and account-wide permissions. in-memory means Spark
+    never starts a Hive client at all, whatever the image's defaults say, and the role needs no glue:*.
+
+    On an s3:// lake delta-spark commits through S3DynamoDBLogStore: a conditional put in the DynamoDB table
+    lake.commit_table decides which of two writers gets version N, so no commit overwrites another."""
+    conf: dict[str, str] = {
+        "spark.sql.shuffle.partitions": str(settings.spark.shuffle_partitions),
+        "spark.sql.catalogImplementation": "in-memory",
+    }
     if settings.lake.delta_engine != "delta-rs" and settings.spark.delta_jars:
         conf |= {"spark.sql.extensions": DELTA_EXTENSION, "spark.sql.catalog.spark_catalog": DELTA_CATALOG}
+        if settings.lake.root.startswith("s3://"):
+            if not settings.lake.commit_table:
+                raise SettingsError(
+                    "setting 'lake.commit_table' is not set: delta-spark on an s3:// lake needs the DynamoDB "
+                    "commit table (terraform variable delta_commit_table_name), or two writers can lose a commit"
+                )
+            conf |= {
+                "spark.delta.logStore.s3.impl": S3_DYNAMODB_LOG_STORE,
+                f"spark.{S3_DYNAMODB_LOG_STORE}.ddb.tableName": settings.lake.commit_table,
+                f"spark.{S3_DYNAMODB_LOG_STORE}.ddb.region": settings.emr.region,
+            }
     return conf | REDACTION_CONF | dict(settings.spark.conf)
 
 

@@ -69,6 +69,16 @@ class Staged:
         return self.dataset.scanner().to_reader()
 
 
+# Safe concurrent commits on S3: delta-rs writes the next `_delta_log/N.json` with `If-None-Match: *`, so of
+# two writers racing for version N one gets 412, reloads and retries on N+1, and no commit is lost. delta-rs
+# 1.x dropped the DynamoDB locking provider (it logs "no longer supports S3DynamoDBLogStores" and ignores
+# AWS_S3_LOCKING_PROVIDER), and S3 has had conditional writes since 2024, so conditional put is the one way;
+# it is set explicitly rather than left to a default that has changed between releases.
+# delta-spark coordinates through DynamoDB instead (S3DynamoDBLogStore, deploy/sparkconf.py): the two
+# protocols do not see each other, so one lake is written by one engine at a time.
+S3_COMMIT_OPTIONS = {"conditional_put": "etag"}
+
+
 def _commit(txn: Txn | None) -> CommitProperties | None:
     if txn is None:
         return None
@@ -82,6 +92,10 @@ class DeltaRsEngine(DeltaEngine):
 
     def __init__(self, spark, root: str, storage_options: dict[str, str] | None = None) -> None:
         super().__init__(spark, root, storage_options)
+        if self.root.startswith(("s3://", "s3a://")):
+            given = {k.lower().removeprefix("aws_") for k in self.storage_options}
+            if "conditional_put" not in given:
+                self.storage_options = {**self.storage_options, **S3_COMMIT_OPTIONS}
         # Spark writes timestamps to Parquet as INT96 by default, which Arrow reads back as naive
         # nanoseconds; microseconds with the UTC flag keep both the instant and Delta's precision.
         spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")

@@ -16,6 +16,9 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 
 CDF_PROPERTY = "delta.enableChangeDataFeed"
+# The folders under the lake root that hold Delta tables. On S3 each is listed by its own prefix: the jobs'
+# role may list only the lake's prefixes (infra/modules/job_policy), never the bucket root.
+TABLE_LAYERS = ("bronze", "silver", "gold", "_ops", "_quality")
 
 
 @dataclass(frozen=True)
@@ -99,16 +102,14 @@ class DeltaEngine(ABC):
             return sorted(found)
 
         names = []
-        for layer in children(base):
-            if layer in ("landing",):
-                continue
+        for layer in TABLE_LAYERS:
             for entity in children(f"{base}{layer}/"):
                 log = s3.list_objects_v2(
                     Bucket=bucket, Prefix=f"{base}{layer}/{entity}/_delta_log/", MaxKeys=1
                 )
                 if log.get("KeyCount", 0):
                     names.append(f"{layer}.{entity}")
-        return names
+        return sorted(names)
 
     @abstractmethod
     def exists(self, table: str) -> bool: ...
