@@ -90,3 +90,26 @@ def main(layer: str, argv: list[str] | None = None) -> int:
         if failed:
             break
     return 1 if failed else 0
+
+
+def smoke_main(argv: list[str] | None = None) -> int:
+    """jobs/smoke.py: run coretelecoms.ops.smoke on this cluster, log each check, write the report."""
+    parser = argparse.ArgumentParser(prog="jobs/smoke.py", description="The cluster's first-run checks.")
+    parser.add_argument("--smoke-id", required=True, help="names the scratch prefix and the report")
+    parser.add_argument("--env", help="settings file conf/<env>.yaml (default CORETELECOMS_ENV or local)")
+    parser.add_argument("--log-json", action="store_true", help="one JSON object per log line")
+    args = parser.parse_args(argv)
+    start_logging(args)
+    from coretelecoms.ops.smoke import passed, run_smoke
+    from coretelecoms.spark import get_spark
+
+    try:
+        settings = load_settings(args.env)
+    except SettingsError as exc:
+        log.error(f"settings error: {exc}")
+        return 2
+    checks = run_smoke(settings, get_spark(settings), args.smoke_id)
+    for check in checks:
+        level = logging.ERROR if check.status == "fail" else logging.INFO
+        log.log(level, f"smoke {check.name}: {check.status} ({check.seconds}s) {check.detail}")
+    return 0 if passed(checks) else 1

@@ -158,6 +158,56 @@ def submit(
 
 
 @emr_app.command()
+def smoke(
+    smoke_id: Annotated[
+        str | None, typer.Option(help="Names the run, its scratch prefix and schema (default: UTC time).")
+    ] = None,
+    env: EnvOption = "emr",
+) -> None:
+    """Prove the cluster on its first run: one job that runs the Delta contract suite on delta-spark (the
+    suite CI runs on delta-rs), a tiny generated day landing→gold on a scratch prefix of the lake
+    (<lake>/_smoke/<id>/), and a Snowflake Spark connector round trip in a scratch schema (write, MERGE,
+    read back, drop). Waits for it, prints a pass/fail table, exits 1 on any failure. Run it right after
+    `terraform apply` and `emr package --upload`.
+    """
+    from coretelecoms.deploy.emr import EmrError, smoke_report, submit_smoke, wait_for
+    from coretelecoms.ops.smoke import parse_report, passed
+
+    settings = _settings(env)
+    smoke_id = smoke_id or datetime.now(UTC).strftime("%Y%m%dt%H%M%S")
+    try:
+        run = submit_smoke(settings, smoke_id)
+        _print_run(run)
+        run = wait_for(settings, run.run_id, on_change=_print_run)
+        body = smoke_report(settings, smoke_id)
+    except SettingsError as exc:
+        err.print(f"[red]settings error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except EmrError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    if body is None:
+        err.print(f"[red]error:[/red] the smoke job ({run.state}) wrote no report; see {run.log_uri}")
+        raise typer.Exit(1)
+    try:
+        checks = parse_report(body)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    from rich.table import Table
+
+    table = Table(title=f"smoke {smoke_id}  (job run {run.run_id}, {run.state})")
+    for col in ("check", "result", "seconds", "detail"):
+        table.add_column(col, justify="right" if col == "seconds" else "left")
+    for c in checks:
+        colour = {"pass": "green", "fail": "red"}.get(c.status, "yellow")
+        table.add_row(c.name, f"[{colour}]{c.status}[/{colour}]", f"{c.seconds:.1f}", c.detail)
+    console.print(table)
+    if not (passed(checks) and run.succeeded):
+        raise typer.Exit(1)
+
+
+@emr_app.command()
 def status(
     run_id: Annotated[str, typer.Argument(help="The job run id printed by submit.")],
     wait: Annotated[

@@ -202,6 +202,50 @@ def submit(
     return info
 
 
+def submit_smoke(
+    settings: Settings, smoke_id: str, *, emr: EmrSettings | None = None, client: Any = None
+) -> JobRun:
+    """Start jobs/smoke.py on the application (see coretelecoms.ops.smoke): the same Spark parameters, jars
+    and Python as every layer, so it proves what the daily jobs will run on."""
+    emr = emr or emr_settings(settings)
+    emr.require("application_id", "execution_role_arn")
+    emr_client = _client(emr, client)
+    name = f"coretelecoms-smoke-{smoke_id}"
+    started = emr_client.start_job_run(
+        applicationId=emr.application_id,
+        clientToken=name[:64],
+        executionRoleArn=emr.execution_role_arn,
+        name=name,
+        jobDriver={
+            "sparkSubmit": {
+                "entryPoint": _s3_join(emr.artifacts_uri, "jobs", "smoke.py"),
+                "entryPointArguments": ["--smoke-id", smoke_id, "--env", "emr"],
+                "sparkSubmitParameters": spark_submit_parameters(settings, emr),
+            }
+        },
+        configurationOverrides=monitoring(emr),
+        executionTimeoutMinutes=min(emr.execution_timeout_minutes, 60),
+        tags={"project": "coretelecoms", "layer": "smoke"},
+    )
+    return status(settings, started["jobRunId"], emr=emr, client=emr_client)
+
+
+def smoke_report(settings: Settings, smoke_id: str, *, s3_client: Any = None) -> str | None:
+    """The report jobs/smoke.py wrote for `smoke_id`, or None when there is none."""
+    from coretelecoms.landing.store import split_s3
+    from coretelecoms.ops.smoke import REPORT, scratch_root
+
+    bucket, key = split_s3(f"{scratch_root(settings, smoke_id)}/{REPORT}")
+    if s3_client is None:
+        import boto3
+
+        s3_client = boto3.client("s3", region_name=settings.emr.region)
+    try:
+        return s3_client.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    except s3_client.exceptions.NoSuchKey:
+        return None
+
+
 def status(settings: Settings, run_id: str, *, emr: EmrSettings | None = None, client: Any = None) -> JobRun:
     """The run's current state (SUBMITTED … RUNNING, then SUCCESS, FAILED or CANCELLED) and details."""
     emr = emr or emr_settings(settings)

@@ -13,7 +13,6 @@ from coretelecoms.deploy.jars import jar_paths
 from coretelecoms.settings import Settings, SettingsError, load_settings
 from coretelecoms.spark import DELTA_CATALOG, DELTA_EXTENSION, REDACTION_CONF
 
-
 S3_DYNAMODB_LOG_STORE = "io.delta.storage.S3DynamoDBLogStore"
 
 
