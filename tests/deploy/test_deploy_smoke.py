@@ -36,13 +36,17 @@ def test_the_smoke_job_runs_the_contract_and_a_generated_day_and_reports_them(sp
     assert sorted(p.name for p in (tmp_path / "lake").iterdir()) == ["_smoke"]
 
 
-def test_a_failing_case_is_a_failed_check_with_its_reason_and_the_rest_still_run(spark, tmp_path, monkeypatch):
+def test_a_failing_case_is_a_failed_check_with_its_reason_and_the_rest_still_run(
+    spark, tmp_path, monkeypatch
+):
     monkeypatch.setenv("CORETELECOMS_DATA_DIR", str(tmp_path))
     settings = load_settings("local")
     settings.lake.delta_engine = "delta-spark"  # not on this classpath: every case fails, naming why
     checks = smoke.delta_contract(settings, spark, str(tmp_path / "scratch"))
     assert len(checks) == len(CASES) and all(c.status == "fail" for c in checks)
-    assert "DeltaEngineError: lake.delta_engine is delta-spark but delta-spark is not usable" in checks[0].detail
+    assert (
+        "DeltaEngineError: lake.delta_engine is delta-spark but delta-spark is not usable" in checks[0].detail
+    )
     assert not smoke.passed(checks)
 
 
@@ -82,7 +86,10 @@ def test_cli_submits_the_smoke_job_and_prints_the_report(emr_env):
     missing = runner.invoke(emr_app, ["smoke", "--smoke-id", "s0"])
     assert missing.exit_code == 1 and "wrote no report" in missing.output
 
-    ok = [smoke.Check("delta-contract delete", "pass", 1.0, "delta-spark"), smoke.Check("connector", "skip", 0)]
+    ok = [
+        smoke.Check("delta-contract delete", "pass", 1.0, "delta-spark"),
+        smoke.Check("connector", "skip", 0),
+    ]
     put_report(s3, "s1", ok)
     result = runner.invoke(emr_app, ["smoke", "--smoke-id", "s1"])
     assert result.exit_code == 0, result.output

@@ -208,7 +208,12 @@ def test_secret_connector_options_are_redacted_by_the_session_conf(spark):
     props = re.compile(REDACTION_CONF["spark.redaction.regex"])
     for key in ("pem_private_key", "sfPassword", "sftoken", "sfURL"):
         assert options.search(key), key
-    for key in ("spark.snowflake.pem_private_key", "CORETELECOMS_PG_DSN", "AWS_SECRET_ACCESS_KEY", "sfPassword"):
+    for key in (
+        "spark.snowflake.pem_private_key",
+        "CORETELECOMS_PG_DSN",
+        "AWS_SECRET_ACCESS_KEY",
+        "sfPassword",
+    ):
         assert props.search(key), key
     assert not options.search("sfDatabase") and not props.search("spark.sql.shuffle.partitions")
 
@@ -220,7 +225,9 @@ def test_connector_publish_without_the_jar_fails_before_touching_anything(ctx):
         "net.snowflake:spark-snowflake_2.13:3.2.1-spark_4.1",
         "net.snowflake:snowflake-jdbc:4.0.2",
     ]
-    with pytest.raises(loaders.ConnectorMissingError, match=r"Snowflake Spark connector .*spark-snowflake_2\.13"):
+    with pytest.raises(
+        loaders.ConnectorMissingError, match=r"Snowflake Spark connector .*spark-snowflake_2\.13"
+    ):
         run_publish(ctx, catalog=CATALOG)
     assert state.published_versions(ctx) == {}
     assert not (ctx.settings.data_dir / "warehouse").exists() or not any(
