@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 
 from coretelecoms.deploy.cli import emr_app
 from coretelecoms.logs import setup_logging
+from coretelecoms.secrets import redact
 from coretelecoms.settings import Settings, SettingsError, load_settings
 from coretelecoms.spark import JavaMissingError
 
@@ -30,11 +31,14 @@ class Commands(TyperGroup):
         try:
             return super().invoke(ctx)
         except JavaMissingError as exc:
-            err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+            err.print(f"[red]error:[/red] {redact(str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from None
 
 
-app = typer.Typer(cls=Commands, add_completion=False, no_args_is_help=True, help=__doc__)
+# No locals in tracebacks: a frame's locals can hold a resolved secret.
+app = typer.Typer(
+    cls=Commands, add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False
+)
 sources_app = typer.Typer(no_args_is_help=True, help="The synthetic CoreTelecoms source systems.")
 app.add_typer(sources_app, name="sources")
 warehouse_app = typer.Typer(no_args_is_help=True, help="The warehouse the gold star schema is published to.")
@@ -71,7 +75,7 @@ def settings() -> Settings:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", soft_wrap=True)
+    err.print(f"[red]error:[/red] {redact(message)}", soft_wrap=True)
     return typer.Exit(code)
 
 

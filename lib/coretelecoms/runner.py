@@ -12,9 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import coretelecoms.logs  # noqa: F401  (installs the redaction of every log record)
 from coretelecoms.context import RunContext
 from coretelecoms.ops import ledger
 from coretelecoms.ops.ledger import LedgerEntry
+from coretelecoms.secrets import error_text
 
 # Where each layer's `run_<layer>(ctx, run_date)` lives. Landing also runs at the start of bronze;
 # `all` is the daily chain; maintenance runs on its own schedule.
@@ -97,10 +99,6 @@ def run_recorded(
         (log or logging.getLogger(__name__)).exception(
             "%s %s failed", layer, run_date or "-", extra={"layer": layer, "run_id": ctx.run_id}
         )
-        entries = [
-            LedgerEntry(
-                source="*", run_date=run_date, status="failed", error=f"{type(exc).__name__}: {exc}"[:500]
-            )
-        ]
+        entries = [LedgerEntry(source="*", run_date=run_date, status="failed", error=error_text(exc))]
         ledger.record(ctx, entries)
         return entries
