@@ -184,7 +184,8 @@ def run_layers(
     """
     from coretelecoms.context import RunContext
     from coretelecoms.ops import ledger
-    from coretelecoms.runner import LayerNotBuilt, LayerRun, layer_function, run_recorded
+    from coretelecoms.ops.runlock import LockHeld
+    from coretelecoms.runner import LayerNotBuilt, LayerRun, check_locks, layer_function, run_recorded
 
     try:
         functions = {layer: layer_function(layer) for layer in layers}
@@ -196,6 +197,10 @@ def run_layers(
         functions["landing"] = functools.partial(
             functions["landing"], start=landing_range[0], end=landing_range[1]
         )
+    try:
+        check_locks(s, layers)
+    except LockHeld as exc:
+        raise fail(str(exc), 1) from None
     ctx = RunContext.create(s, layers[0])
     runs = []
     for run_date in dates:
@@ -205,8 +210,11 @@ def run_layers(
                 console.print(f"[dim]{layer} {run_date}: already completed (ledger); --force reruns it[/dim]")
                 continue
             began = time.perf_counter()
-            with console.status(f"{layer} {run_date or ''}…"):
-                entries = run_recorded(ctx, layer, functions[layer], run_date, log)
+            try:
+                with console.status(f"{layer} {run_date or ''}…"):
+                    entries = run_recorded(ctx, layer, functions[layer], run_date, log)
+            except LockHeld as exc:  # another run holds the layer: one line, exit 1
+                raise fail(str(exc), 1) from None
             run = LayerRun(layer, run_date, ctx.run_id, time.perf_counter() - began, entries)
             runs.append(run)
             print_run(run)
