@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 
 from coretelecoms.deploy.cli import emr_app
 from coretelecoms.logs import setup_logging
+from coretelecoms.secrets import redact
 from coretelecoms.settings import Settings, SettingsError, load_settings
 from coretelecoms.spark import JavaMissingError
 
@@ -30,11 +31,14 @@ class Commands(TyperGroup):
         try:
             return super().invoke(ctx)
         except JavaMissingError as exc:
-            err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+            err.print(f"[red]error:[/red] {redact(str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from None
 
 
-app = typer.Typer(cls=Commands, add_completion=False, no_args_is_help=True, help=__doc__)
+# No locals in tracebacks: a frame's locals can hold a resolved secret.
+app = typer.Typer(
+    cls=Commands, add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False
+)
 sources_app = typer.Typer(no_args_is_help=True, help="The synthetic CoreTelecoms source systems.")
 app.add_typer(sources_app, name="sources")
 warehouse_app = typer.Typer(no_args_is_help=True, help="The warehouse the gold star schema is published to.")
@@ -74,7 +78,7 @@ def settings() -> Settings:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", soft_wrap=True)
+    err.print(f"[red]error:[/red] {redact(message)}", soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -182,10 +186,12 @@ def run_layers(
     raises is recorded in the ledger as failed, never lost in a traceback.
     """
     from coretelecoms.ops import ledger
+    from coretelecoms.ops.runlock import LockHeld
     from coretelecoms.runner import (
         LayerNotBuilt,
         LayerRun,
         PreflightError,
+        check_locks,
         layer_function,
         run_recorded,
         start_context,
@@ -202,6 +208,10 @@ def run_layers(
             functions["landing"], start=landing_range[0], end=landing_range[1]
         )
     try:
+        check_locks(s, layers)
+    except LockHeld as exc:
+        raise fail(str(exc), 1) from None
+    try:
         ctx = start_context(s, layers)
     except PreflightError as exc:
         raise fail(str(exc), 1) from None
@@ -213,8 +223,11 @@ def run_layers(
                 console.print(f"[dim]{layer} {run_date}: already completed (ledger); --force reruns it[/dim]")
                 continue
             began = time.perf_counter()
-            with console.status(f"{layer} {run_date or ''}…"):
-                entries = run_recorded(ctx, layer, functions[layer], run_date, log)
+            try:
+                with console.status(f"{layer} {run_date or ''}…"):
+                    entries = run_recorded(ctx, layer, functions[layer], run_date, log)
+            except LockHeld as exc:  # another run holds the layer: one line, exit 1
+                raise fail(str(exc), 1) from None
             run = LayerRun(layer, run_date, ctx.run_id, time.perf_counter() - began, entries)
             runs.append(run)
             print_run(run)

@@ -56,7 +56,15 @@ def main(layer: str, argv: list[str] | None = None) -> int:
     parser = parser_for(layer)
     args = parser.parse_args(argv)
     start_logging(args)
-    from coretelecoms.runner import PreflightError, dates_between, layer_function, run_recorded, start_context
+    from coretelecoms.ops.runlock import LockHeld
+    from coretelecoms.runner import (
+        PreflightError,
+        check_locks,
+        dates_between,
+        layer_function,
+        run_recorded,
+        start_context,
+    )
 
     if layer == "maintenance" or (args.date and not (args.start or args.end)):
         dates = [args.date]  # maintenance: None when no date is given
@@ -76,6 +84,11 @@ def main(layer: str, argv: list[str] | None = None) -> int:
     if getattr(args, "rebuild", False):
         run = functools.partial(run, rebuild=True)
     try:
+        check_locks(settings, [layer])
+    except LockHeld as exc:  # another run holds the layer: one line, exit 1, before Spark starts
+        log.error(str(exc), extra={"layer": layer})
+        return 1
+    try:
         ctx = start_context(settings, [layer])
     except PreflightError as exc:
         log.error(str(exc))
@@ -83,7 +96,11 @@ def main(layer: str, argv: list[str] | None = None) -> int:
     failed = False
     for run_date in dates:
         ctx = ctx.for_layer(layer)
-        entries = run_recorded(ctx, layer, run, run_date, log)
+        try:
+            entries = run_recorded(ctx, layer, run, run_date, log)
+        except LockHeld as exc:  # another run holds the layer: one line, exit 1
+            log.error(str(exc), extra={"layer": layer, "run_id": ctx.run_id})
+            return 1
         for entry in entries:
             log_entry(layer, ctx.run_id, run_date, entry)
             failed = failed or entry.status == "failed"

@@ -6,8 +6,36 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from coretelecoms.secrets import redact
 
-class JsonFormatter(logging.Formatter):
+_make_record = logging.getLogRecordFactory()
+
+
+def _redacted_record(*args, **kwargs) -> logging.LogRecord:
+    """Every record of every logger (ours, py4j's, a library's) is redacted when it is made, traceback
+    included, so no handler (a console, a file, pytest's capture) ever sees a secret."""
+    record = _make_record(*args, **kwargs)
+    try:
+        record.msg, record.args = redact(record.getMessage()), ()
+    except Exception:  # a malformed %-format: leave it for logging to report
+        return record
+    if record.exc_info and not record.exc_text:
+        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+    return record
+
+
+if getattr(logging.getLogRecordFactory(), "__name__", "") != "_redacted_record":
+    logging.setLogRecordFactory(_redacted_record)
+
+
+class Redacting(logging.Formatter):
+    """Every line leaves through `redact`: a message, or a traceback, may quote a secret."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+class JsonFormatter(Redacting):
     def format(self, record: logging.LogRecord) -> str:
         payload = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
@@ -20,14 +48,13 @@ class JsonFormatter(logging.Formatter):
                 payload[key] = str(getattr(record, key))
         if record.exc_info:
             payload["error"] = self.formatException(record.exc_info).splitlines()[-1]
-        return json.dumps(payload)
+        # Redacted before encoding: JSON escapes (of a newline, a quote) would hide a secret's known form.
+        return json.dumps({k: redact(v) for k, v in payload.items()})
 
 
 def setup_logging(json_lines: bool = False, level: int = logging.INFO) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(
-        JsonFormatter() if json_lines else logging.Formatter("%(levelname)s %(name)s: %(message)s")
-    )
+    handler.setFormatter(JsonFormatter() if json_lines else Redacting("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("coretelecoms")
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -9,12 +9,16 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import coretelecoms.logs  # noqa: F401  (installs the redaction of every log record)
 from coretelecoms.context import RunContext
 from coretelecoms.ops import ledger
 from coretelecoms.ops.ledger import LedgerEntry
+from coretelecoms.ops.runlock import LakeRoot, RunLock, check_free
+from coretelecoms.secrets import error_text
 
 # Where each layer's `run_<layer>(ctx, run_date)` lives. Landing also runs at the start of bronze;
 # `all` is the daily chain; maintenance runs on its own schedule.
@@ -28,6 +32,8 @@ MODULES = {
 }
 LAYERS = list(MODULES)
 DAILY_CHAIN = ["bronze", "silver", "gold", "publish"]
+# The run locks a layer takes: bronze lands first, so it also excludes a landing run.
+LOCKS = {"bronze": ["landing", "bronze"]}
 
 
 class LayerNotBuilt(RuntimeError):
@@ -49,6 +55,15 @@ class LayerRun:
     @property
     def rows_out(self) -> int:
         return sum(e.rows_out for e in self.entries)
+
+
+def lock_names(layers: list[str]) -> list[str]:
+    return [name for layer in layers for name in LOCKS.get(layer, [layer])]
+
+
+def check_locks(settings, layers: list[str]) -> None:
+    """Fail fast, before Spark starts, when another run holds one of these layers."""
+    check_free(LakeRoot(settings.lake.root), lock_names(layers))
 
 
 def layer_function(layer: str) -> Callable[[RunContext, date], list[LedgerEntry]]:
@@ -117,18 +132,24 @@ def start_context(settings, layers: list[str]) -> RunContext:
 def run_recorded(
     ctx: RunContext, layer: str, run: Callable, run_date: date | None, log: logging.Logger | None = None
 ) -> list[LedgerEntry]:
-    """`run(ctx, run_date)`; an exception becomes one failed ledger entry, recorded, so `coretelecoms status`
-    shows it and a backfill retries it, instead of a traceback that loses it."""
+    """`run(ctx, run_date)` under the layer's run lock; an exception becomes one failed ledger entry,
+    recorded, so `coretelecoms status` shows it and a backfill retries it, instead of a traceback that loses it.
+
+    A lock held by another run raises `LockHeld` before anything runs, and is not recorded: this run did
+    nothing, and a failed entry would hide the other run's outcome from the ledger."""
+    with ExitStack() as locks:
+        for name in lock_names([layer]):
+            locks.enter_context(RunLock(ctx.lake, name, ctx.run_id, run_date))
+        return _recorded(ctx, layer, run, run_date, log)
+
+
+def _recorded(ctx, layer, run, run_date, log) -> list[LedgerEntry]:
     try:
         return run(ctx, run_date)
     except Exception as exc:
         (log or logging.getLogger(__name__)).exception(
             "%s %s failed", layer, run_date or "-", extra={"layer": layer, "run_id": ctx.run_id}
         )
-        entries = [
-            LedgerEntry(
-                source="*", run_date=run_date, status="failed", error=f"{type(exc).__name__}: {exc}"[:500]
-            )
-        ]
+        entries = [LedgerEntry(source="*", run_date=run_date, status="failed", error=error_text(exc))]
         ledger.record(ctx, entries)
         return entries

@@ -11,10 +11,10 @@ import json
 import os
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal, get_origin
+from typing import Annotated, Any, Literal, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings import SettingsError as EnvParseError
 
@@ -26,8 +26,24 @@ class SettingsError(Exception):
     """A missing or invalid setting; the message is one line naming the key and where it came from."""
 
 
+def _reference(value: str | None) -> str | None:
+    """A secret setting names a variable or an ARN; a pasted DSN or key is refused, never echoed."""
+    from coretelecoms.secrets import SecretError, check_reference
+
+    if value and not (value.startswith("arn:") and "<" in value):  # placeholders are refused when used
+        try:
+            check_reference(value, what="this setting")
+        except SecretError as exc:
+            raise ValueError(str(exc)) from None
+    return value
+
+
+SecretRef = Annotated[str | None, AfterValidator(_reference)]
+
+
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # A rejected value is never echoed: it may be a secret pasted into the wrong key.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, hide_input_in_errors=True)
 
 
 class LakeSettings(Section):
@@ -57,15 +73,15 @@ class S3SourceSettings(Section):
     profile: str | None = None
     # The source account's key pair by reference, separate from the lake's: a Secrets Manager ARN (or env
     # var) holding {"aws_access_key_id", "aws_secret_access_key"}, or the names of two env vars.
-    credentials_secret: str | None = None
-    access_key_id_env: str | None = None
-    secret_access_key_env: str | None = None
+    credentials_secret: SecretRef = None
+    access_key_id_env: SecretRef = None
+    secret_access_key_env: SecretRef = None
 
 
 class PostgresSourceSettings(Section):
     embedded: bool = True
     pgdata: str | None = None
-    dsn_secret: str | None = None
+    dsn_secret: SecretRef = None
     # `schema` shadows a BaseModel attribute, hence the alias.
     schema_name: str = Field("customer_complaints", alias="schema")
     database: str = "postgres"
@@ -78,7 +94,7 @@ class GsheetsSourceSettings(Section):
     export_path: str | None = None
     spreadsheet: str = "CORETELECOMMS AGENTS"
     worksheet: str = "agents"
-    service_account_secret: str | None = None
+    service_account_secret: SecretRef = None
 
 
 class SourcesSettings(Section):
@@ -97,8 +113,8 @@ class WarehouseSettings(Section):
     user: str | None = None
     role: str | None = None
     warehouse: str | None = None
-    password_secret: str | None = None
-    private_key_secret: str | None = None
+    password_secret: SecretRef = None
+    private_key_secret: SecretRef = None
     # Production COPY INTO reads Parquet from an external S3 stage (storage integration); locally an
     # internal stage receives the files with PUT.
     external_stage: str | None = None
@@ -164,7 +180,11 @@ class _YamlSource(PydanticBaseSettingsSource):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        case_sensitive=False,
+        hide_input_in_errors=True,
     )
 
     env: str

@@ -10,14 +10,13 @@ or reused; elsewhere the DSN comes from a secret reference and is never logged.
 
 from __future__ import annotations
 
-import re
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
 
 from coretelecoms.landing.copier import Lander, Outcome, now
 from coretelecoms.landing.store import date_in_name
-from coretelecoms.secrets import resolve_secret
+from coretelecoms.secrets import redact, remember, resolve_secret
 from coretelecoms.settings import PostgresSourceSettings
 
 SYSTEM = "postgres"
@@ -54,39 +53,14 @@ def connection_dsn(cfg: PostgresSourceSettings) -> str:
         from coretelecoms.sources.postgres import dsn, local_postgres
 
         try:
-            return dsn(local_postgres(cfg.pgdata), cfg.database)
+            value = dsn(local_postgres(cfg.pgdata), cfg.database)
+            remember(value)
+            return value
         except Exception as exc:
             raise PostgresUnreachable(
                 f"cannot start the embedded PostgreSQL under {cfg.pgdata}: {exc}"
             ) from None
     return resolve_secret(cfg.dsn_secret, what="the web-forms Postgres DSN (sources.postgres.dsn_secret)")
-
-
-# Quoted by libpq in its messages but never secret: the `=` of key=value and the option names.
-LIBPQ_WORDS = {"=", "host", "hostaddr", "port", "dbname", "user", "password", "sslmode", "connect_timeout"}
-
-
-def scrub(message: str, dsn: str) -> str:
-    """libpq quotes pieces of a DSN it cannot use, and for a malformed one those pieces can be the
-    password or the whole DSN (`invalid percent-encoded token: "p%zzs3cret"`). Keep only quoted pieces
-    that are the host, user or database name (or libpq's own words); every other piece of the DSN, and
-    the password, become "…"."""
-    from psycopg2.extensions import parse_dsn
-
-    try:
-        parts = parse_dsn(dsn)
-    except Exception:
-        parts = {}
-    password = parts.get("password")
-    keep = {v for k, v in parts.items() if k in ("host", "user", "dbname") and "@" not in v} | LIBPQ_WORDS
-    if password:
-        keep = {v for v in keep if password not in v}
-        message = message.replace(password, "…")
-
-    def quoted(m: re.Match) -> str:
-        return m[0] if m[1] in keep or m[1] not in dsn else '"…"'
-
-    return re.sub(r'"([^"]+)"', quoted, message)
 
 
 def connect(cfg: PostgresSourceSettings):
@@ -97,7 +71,7 @@ def connect(cfg: PostgresSourceSettings):
         return psycopg2.connect(dsn, connect_timeout=10, application_name="coretelecoms-landing")
     except psycopg2.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise PostgresUnreachable(f"cannot connect to the web-forms Postgres: {scrub(first, dsn)}") from None
+        raise PostgresUnreachable(f"cannot connect to the web-forms Postgres: {redact(first)}") from None
 
 
 def discover(conn, schema: str) -> list[DailyTable]:

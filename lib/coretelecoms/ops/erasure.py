@@ -104,13 +104,18 @@ def erase_customer(
             deleted[table] = count
     warehouse = "not published"
     if publish and deleted and any(t.startswith("gold.") for t in deleted):
-        from coretelecoms.publish import _safe, run_publish, state
+        from coretelecoms.publish import run_publish, state
+        from coretelecoms.secrets import error_text
 
         if state.published_versions(ctx):
             try:
                 entries = run_publish(ctx)
             except Exception as exc:  # cannot connect: the lake is erased, the audit must still say so
-                entries = [LedgerEntry(source="*", run_date=None, status="failed", error=_safe(exc))]
+                entries = [
+                    LedgerEntry(
+                        source="*", run_date=None, status="failed", error=error_text(exc, first_line=True)
+                    )
+                ]
             failed = [e for e in entries if e.status == "failed"]
             warehouse = "failed: " + failed[0].error if failed else "deletes published"
     audit = (

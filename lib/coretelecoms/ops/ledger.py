@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from coretelecoms.context import RunContext
+from coretelecoms.secrets import redact
 
 TABLE = "_ops.runs"
 
@@ -57,11 +58,14 @@ class LedgerEntry:
 
 
 def record(ctx: RunContext, entries: list[LedgerEntry]) -> None:
-    """Append entries for this run (one commit)."""
+    """Append entries for this run (one commit). Error and details text is redacted here, the one way
+    into the ledger, whoever wrote the entry, and in the entries themselves, which the console and the
+    job log print next."""
     if not entries:
         return
     rows = []
     for e in entries:
+        e.error, e.details = redact(e.error), redact(e.details)
         values = asdict(e)
         values["ended_at"] = values["ended_at"] or _now()
         rows.append({"run_id": ctx.run_id, "layer": ctx.layer, **values})

@@ -26,6 +26,7 @@ from coretelecoms.publish.catalog import CATALOG, PublishedTable
 from coretelecoms.publish.ddl import ensure_table
 from coretelecoms.publish.reconcile import reconcile
 from coretelecoms.publish.warehouse import connect, query_tag
+from coretelecoms.secrets import error_text
 
 CDF_COLUMNS = ["_change_type", "_commit_version", "_commit_timestamp"]
 
@@ -173,5 +174,5 @@ def run_publish(
 
 
 def _safe(exc: Exception) -> str:
-    """One line for the ledger; connector errors can be long but never carry our secrets."""
-    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]
+    """One line for the ledger: connector errors can be long, and are redacted like every error."""
+    return error_text(exc, first_line=True)
