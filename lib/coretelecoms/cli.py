@@ -284,7 +284,10 @@ def print_tables(s: Settings) -> None:
     from coretelecoms.ops.overview import tables as lake_tables
 
     table = Table(
-        title=f"Delta tables under {s.lake.root} (commits in UTC)", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False,
+        title=f"Delta tables under {s.lake.root} (commits in UTC)",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        pad_edge=False,
         collapse_padding=True,
     )
     table.add_column("table", no_wrap=True)

@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 
 ASSETS_DIR = Path(__file__).with_name("docs_assets")
 VENDOR = "static/vendor"
-GX_IMAGES = re.compile(r"https://great-expectations-web-assets\.s3\.us-east-2\.amazonaws\.com/([\w.-]+)(\?[^\"']*)?")
+GX_IMAGES = re.compile(
+    r"https://great-expectations-web-assets\.s3\.us-east-2\.amazonaws\.com/([\w.-]+)(\?[^\"']*)?"
+)
 # A tag that loads something from the network when the page opens (links in <a href> do not).
 REMOTE_LOAD = re.compile(r"<(?:script|link|img)\b[^>]*?\b(?:src|href)=[\"'](https?:)?//([^\"']+)[\"']", re.I)
 SRI = re.compile(r"\s+(?:integrity=\"[^\"]*\"|crossorigin=\"[^\"]*\")")
@@ -42,16 +44,15 @@ class Asset:
 def assets() -> tuple[Asset, ...]:
     manifest = json.loads((ASSETS_DIR / "manifest.json").read_text())
     return tuple(
-        Asset(f["file"], f["package"], f["version"], f["sha256"], tuple(f["replaces"])) for f in manifest["files"]
+        Asset(f["file"], f["package"], f["version"], f["sha256"], tuple(f["replaces"]))
+        for f in manifest["files"]
     )
 
 
 def verify_assets() -> list[str]:
     """Files whose bytes differ from their manifest checksum (empty when the vendored copy is intact)."""
     return [
-        a.file
-        for a in assets()
-        if hashlib.sha256((ASSETS_DIR / a.file).read_bytes()).hexdigest() != a.sha256
+        a.file for a in assets() if hashlib.sha256((ASSETS_DIR / a.file).read_bytes()).hexdigest() != a.sha256
     ]
 
 
