@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 CHECKOV := $(VENV)/tools/checkov/bin/checkov
 
-.PHONY: demo test lint bench clean check-java
+.PHONY: demo test lint bench clean check-java browser
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found %s)" % sys.version.split()[0])'
@@ -31,7 +31,14 @@ check-java:
 demo: check-java $(STAMP)
 	$(BIN)/coretelecoms demo
 
-test: check-java $(STAMP) $(CHECKOV)
+# The Data Docs tests open the pages in a real headless Chromium with the network off (Debian's chromium).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" != 0 ]; then echo "the Data Docs tests need chromium: sudo apt-get install -y chromium" >&2; exit 1; fi; \
+	  apt-cache policy chromium | grep -q 'Candidate: [0-9]' || apt-get update; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+test: check-java browser $(STAMP) $(CHECKOV)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -304,25 +304,30 @@ def run(
 
 
 def print_tables(s: Settings) -> None:
-    from coretelecoms.context import RunContext
+    from rich import box
 
-    ctx = RunContext.create(s, "tables")
-    table = Table(title=f"Delta tables under {s.lake.root}  (engine {ctx.lake.name})")
-    for col in ("table", "version", "rows", "files", "last commit"):
-        table.add_column(col, justify="right" if col in ("version", "rows", "files") else "left")
-    for name in ctx.lake.list_tables():
-        last = ctx.lake.history(name, limit=1)[0]
-        files = ctx.lake.file_count(name)
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(last["timestamp"] / 1000))
-        table.add_row(
-            name, str(last["version"]), f"{ctx.lake.count(name):,}", str(files), f"{when} {last['operation']}"
-        )
+    from coretelecoms.ops.overview import tables as lake_tables
+
+    table = Table(
+        title=f"Delta tables under {s.lake.root} (commits in UTC)",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("table", no_wrap=True)
+    for col in ("version", "rows", "files"):
+        table.add_column(col, justify="right")
+    table.add_column("last commit")
+    for t in lake_tables(s):
+        when = t.committed_at.strftime("%m-%d %H:%M")
+        table.add_row(t.name, str(t.version), f"{t.rows:,}", str(t.files), f"{when} {t.operation}")
     console.print(table)
 
 
 @app.command()
 def tables():
-    """Every Delta table in the lake: version, rows, files, last commit."""
+    """Every Delta table in the lake: version, rows, files, last commit (read with delta-rs, no Spark)."""
     print_tables(settings())
 
 
@@ -333,48 +338,40 @@ def tables():
 def status(
     limit: Annotated[int, typer.Option(help="How many layer × date rows to show.")] = 30,
 ):
-    """The latest run of each layer and date from the run ledger: rows, duration, failures."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
+    """The latest run of each layer and date from the run ledger: rows, duration, failures (no Spark)."""
+    from rich import box
 
-    from coretelecoms.context import RunContext
-    from coretelecoms.ops import ledger
+    from coretelecoms.ops.overview import latest_runs, ledger_rows
 
-    ctx = RunContext.create(settings(), "status")
-    runs = (
-        ledger.read(ctx)
-        .groupBy("run_id", "layer", "run_date")
-        .agg(
-            F.min("started_at").alias("started"),
-            F.max("ended_at").alias("ended"),
-            F.sum("rows_out").alias("rows_out"),
-            F.sum("rejected").alias("rejected"),
-            F.sum(F.when(F.col("status") == "failed", 1).otherwise(0)).alias("failures"),
-            F.first(F.when(F.col("status") == "failed", F.concat_ws(": ", "source", "error")), True).alias(
-                "error"
-            ),
-        )
+    runs = latest_runs(ledger_rows(settings()), limit)
+    # Fits 80 columns with whole run ids: the layer is the run id's first word, errors go below.
+    table = Table(
+        title="Latest runs per layer and date (run ledger _ops.runs)",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        pad_edge=False,
+        collapse_padding=True,
     )
-    latest = runs.withColumn(
-        "_n",
-        F.row_number().over(Window.partitionBy("layer", "run_date").orderBy(F.desc("started"))),
-    ).filter("_n = 1")
-    table = Table(title="Latest runs per layer and date (run ledger _ops.runs)")
-    for col in ("date", "layer", "run id", "rows out", "rejected", "seconds", "status"):
-        table.add_column(col, justify="right" if col in ("rows out", "rejected", "seconds") else "left")
-    for r in latest.orderBy(F.desc("run_date"), "layer").limit(limit).collect():
-        seconds = (r["ended"] - r["started"]).total_seconds()
-        state = "[red]failed[/red] " + (r["error"] or "")[:80] if r["failures"] else "[green]ok[/green]"
+    table.add_column("date", no_wrap=True)
+    table.add_column("run id", no_wrap=True)
+    for col in ("rows out", "rejected", "secs"):
+        table.add_column(col, justify="right")
+    table.add_column("status")
+    for r in runs:
         table.add_row(
-            str(r["run_date"] or "-"),
-            r["layer"],
-            r["run_id"],
-            f"{r['rows_out'] or 0:,}",
-            f"{r['rejected'] or 0:,}",
-            f"{seconds:.1f}",
-            state,
+            str(r.run_date or "-"),
+            r.run_id,
+            f"{r.rows_out:,}",
+            f"{r.rejected:,}",
+            f"{r.seconds:.1f}",
+            "[red]failed[/red]" if r.error else "[green]ok[/green]",
         )
     console.print(table)
+    for r in runs:
+        if r.error:
+            console.print(f"[red]{r.run_id}[/red] {r.error[:300]}", soft_wrap=True)
+    if not runs:
+        console.print("no runs recorded yet (coretelecoms run all --start D --end D)")
 
 
 # ---------------------------------------------------------------- quality

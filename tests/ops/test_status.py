@@ -37,9 +37,9 @@ def record(ctx, layer: str, run_id: str, *entries: LedgerEntry) -> None:
 
 
 def row_of(output: str, run_id: str) -> list[str]:
-    lines = [ln for ln in output.splitlines() if run_id in ln]
+    lines = [ln.split() for ln in output.splitlines() if run_id in ln.split()[1:2]]
     assert len(lines) == 1, output
-    return [cell.strip() for cell in lines[0].split("│") if cell.strip()]
+    return lines[0]
 
 
 def test_status_shows_the_latest_run_per_layer_and_date(ctx):
@@ -82,20 +82,12 @@ def test_status_shows_the_latest_run_per_layer_and_date(ctx):
     result = cli.invoke(app, ["status"])
 
     assert result.exit_code == 0, result.output
-    assert row_of(result.output, "bronze-a") == ["2025-11-20", "bronze", "bronze-a", "150", "3", "12.5", "ok"]
-    assert row_of(result.output, "silver-new") == [
-        "2025-11-20",
-        "silver",
-        "silver-new",
-        "140",
-        "0",
-        "30.0",
-        "ok",
-    ]
+    assert row_of(result.output, "bronze-a") == ["2025-11-20", "bronze-a", "150", "3", "12.5", "ok"]
+    assert row_of(result.output, "silver-new") == ["2025-11-20", "silver-new", "140", "0", "30.0", "ok"]
     assert "silver-old" not in result.output  # superseded by the later run of the same layer and date
     gold = row_of(result.output, "gold-b")
-    assert gold[:6] == ["2025-11-21", "gold", "gold-b", "7", "0", "4.0"]
-    assert gold[6] == "failed fct_complaint: OSError: disk full"
+    assert gold == ["2025-11-21", "gold-b", "7", "0", "4.0", "failed"]
+    assert "gold-b fct_complaint: OSError: disk full" in result.output  # the error, below the table
     # Newest date first.
     assert result.output.index("gold-b") < result.output.index("bronze-a")
 
@@ -129,3 +121,45 @@ def test_run_all_skips_completed_dates_unless_force(ctx, monkeypatch):
     assert calls == [(layer, D1) for layer in chain] and "already completed" not in forced.output
     runs = ledger.read(ctx).filter("layer = 'bronze'").select("run_id").distinct().count()
     assert runs == 2
+
+
+NO_SPARK = """
+import sys, time
+from typer.testing import CliRunner
+from coretelecoms.cli import app
+began = time.perf_counter()
+for command in ("status", "tables"):
+    result = CliRunner().invoke(app, [command], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    print(result.output)
+from pyspark import SparkContext
+from pyspark.sql import SparkSession
+print("SPARK", SparkContext._active_spark_context is not None or SparkSession._instantiatedSession is not None)
+print("SECONDS", time.perf_counter() - began)
+"""
+
+
+def test_status_and_tables_start_no_spark_and_fit_80_columns(ctx, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    long_id = "publish-20251121T235959-abcdef"
+    record(
+        ctx,
+        "publish",
+        long_id,
+        LedgerEntry("gold.fct_complaint", D2, rows_out=1_234_567, started_at=at(12, 0), ended_at=at(12, 9)),
+    )
+    ctx.lake.append("gold.fct_complaint_lifecycle", ctx.spark.createDataFrame([(1,), (2,)], "k int"))
+    monkeypatch.setenv("COLUMNS", "80")
+    done = subprocess.run(
+        [sys.executable, "-c", NO_SPARK], capture_output=True, text=True, env=os.environ, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "SPARK False" in done.stdout  # neither command started a JVM or a session
+    lines = done.stdout.split("SPARK")[0].splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert any(long_id in line and "1,234,567" in line for line in lines)  # whole run id, on its row
+    assert any(line.split()[:4] == ["gold.fct_complaint_lifecycle", "0", "2", "1"] for line in lines if line)
+    assert any(line.split()[:3] == ["_ops.runs", "0", "1"] for line in lines if line)

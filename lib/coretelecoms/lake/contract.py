@@ -3,7 +3,8 @@
 Each case takes a SparkSession and an engine on an empty lake root, and raises AssertionError when the engine
 breaks the contract. The test suite runs every case against every engine it has (tests/lake/
 test_delta_contract.py); `coretelecoms emr smoke` runs the same cases against delta-spark on the cluster,
-where the jars are (jobs/smoke.py). Kept in the package, not in tests/, so the cluster has them.
+where the jars are (jobs/smoke.py). Kept in the package, not in tests/, so the cluster has them. Tables
+are named in a real layer (`bronze.x`) because an s3:// lake is listed layer prefix by layer prefix.
 """
 
 from __future__ import annotations
@@ -41,98 +42,98 @@ def content(lake, table, version=None):
 
 
 def append_creates_then_adds_and_read_keeps_types(spark, lake):
-    assert not lake.exists("t.x") and lake.version("t.x") is None
-    lake.append("t.x", df(spark, rows([1, 2])), partition_by=["day"])
-    lake.append("t.x", df(spark, rows([3], day="2025-11-21")))
-    assert lake.version("t.x") == 1
-    out = lake.read("t.x")
+    assert not lake.exists("bronze.x") and lake.version("bronze.x") is None
+    lake.append("bronze.x", df(spark, rows([1, 2])), partition_by=["day"])
+    lake.append("bronze.x", df(spark, rows([3], day="2025-11-21")))
+    assert lake.version("bronze.x") == 1
+    out = lake.read("bronze.x")
     assert out.schema["seen_at"].dataType == T.TimestampNTZType()
     assert out.columns == SCHEMA.names
-    assert content(lake, "t.x") == sorted(rows([1, 2]) + rows([3], day="2025-11-21"))
-    assert lake.list_tables() == ["t.x"]
+    assert content(lake, "bronze.x") == sorted(rows([1, 2]) + rows([3], day="2025-11-21"))
+    assert lake.list_tables() == ["bronze.x"]
 
 
 def read_an_older_version(spark, lake):
-    lake.append("t.x", df(spark, rows([1])))
-    lake.append("t.x", df(spark, rows([2])))
-    assert content(lake, "t.x", version=0) == rows([1])
-    assert lake.count("t.x") == 2
+    lake.append("bronze.x", df(spark, rows([1])))
+    lake.append("bronze.x", df(spark, rows([2])))
+    assert content(lake, "bronze.x", version=0) == rows([1])
+    assert lake.count("bronze.x") == 2
 
 
 def reads_after_merge_never_see_removed_files(spark, lake):
-    lake.append("t.x", df(spark, rows(range(1, 101))))
-    result = lake.merge("t.x", df(spark, rows(range(51, 151), name="b")), keys=["id"])
+    lake.append("bronze.x", df(spark, rows(range(1, 101))))
+    result = lake.merge("bronze.x", df(spark, rows(range(51, 151), name="b")), keys=["id"])
     assert result.committed
-    got = lake.read("t.x")
+    got = lake.read("bronze.x")
     assert got.count() == 150
     assert got.filter("name LIKE 'b%'").count() == 100
     assert got.groupBy("id").count().filter("count > 1").count() == 0
 
 
 def merge_updates_only_when_condition_holds(spark, lake):
-    lake.append("t.x", df(spark, rows([1, 2], amount=10.0)))
+    lake.append("bronze.x", df(spark, rows([1, 2], amount=10.0)))
     incoming = df(spark, [(1, "new1", 5.0, "2025-11-21", TS), (2, "new2", 50.0, "2025-11-21", TS)])
-    lake.merge("t.x", incoming, keys=["id"], update_condition="s.amount > t.amount")
-    by_id = {r["id"]: r["name"] for r in lake.read("t.x").collect()}
+    lake.merge("bronze.x", incoming, keys=["id"], update_condition="s.amount > t.amount")
+    by_id = {r["id"]: r["name"] for r in lake.read("bronze.x").collect()}
     assert by_id == {1: "a1", 2: "new2"}
 
 
 def merge_insert_only_and_delete_not_matched_by_source(spark, lake):
-    lake.append("t.x", df(spark, rows([1, 2, 3])))
-    lake.merge("t.x", df(spark, rows([3, 4], name="z")), keys=["id"], update=False)
-    assert content(lake, "t.x") == sorted(rows([1, 2, 3]) + rows([4], name="z"))
-    lake.merge("t.x", df(spark, rows([2, 4], name="y")), keys=["id"], delete_not_matched_by_source=True)
-    assert content(lake, "t.x") == rows([2, 4], name="y")
+    lake.append("bronze.x", df(spark, rows([1, 2, 3])))
+    lake.merge("bronze.x", df(spark, rows([3, 4], name="z")), keys=["id"], update=False)
+    assert content(lake, "bronze.x") == sorted(rows([1, 2, 3]) + rows([4], name="z"))
+    lake.merge("bronze.x", df(spark, rows([2, 4], name="y")), keys=["id"], delete_not_matched_by_source=True)
+    assert content(lake, "bronze.x") == rows([2, 4], name="y")
 
 
 def merge_into_missing_table_creates_it(spark, lake):
-    lake.merge("t.new", df(spark, rows([7])), keys=["id"])
-    assert content(lake, "t.new") == rows([7])
+    lake.merge("bronze.new", df(spark, rows([7])), keys=["id"])
+    assert content(lake, "bronze.new") == rows([7])
 
 
 def overwrite_with_predicate_replaces_only_matching_rows(spark, lake):
-    lake.append("t.x", df(spark, rows([1, 2]) + rows([3], day="2025-11-21")), partition_by=["day"])
-    lake.overwrite("t.x", df(spark, rows([9], day="2025-11-21", name="n")), predicate="day = '2025-11-21'")
-    assert content(lake, "t.x") == sorted(rows([1, 2]) + rows([9], day="2025-11-21", name="n"))
-    lake.overwrite("t.x", df(spark, rows([5])))
-    assert content(lake, "t.x") == rows([5])
+    lake.append("bronze.x", df(spark, rows([1, 2]) + rows([3], day="2025-11-21")), partition_by=["day"])
+    lake.overwrite("bronze.x", df(spark, rows([9], day="2025-11-21", name="n")), predicate="day = '2025-11-21'")
+    assert content(lake, "bronze.x") == sorted(rows([1, 2]) + rows([9], day="2025-11-21", name="n"))
+    lake.overwrite("bronze.x", df(spark, rows([5])))
+    assert content(lake, "bronze.x") == rows([5])
 
 
 def delete(spark, lake):
-    lake.append("t.x", df(spark, rows([1, 2, 3])))
-    lake.delete("t.x", "id >= 2")
-    assert content(lake, "t.x") == rows([1])
+    lake.append("bronze.x", df(spark, rows([1, 2, 3])))
+    lake.delete("bronze.x", "id >= 2")
+    assert content(lake, "bronze.x") == rows([1])
 
 
 def history_is_newest_first_with_operations(spark, lake):
-    lake.append("t.x", df(spark, rows([1])))
-    lake.merge("t.x", df(spark, rows([1, 2])), keys=["id"])
-    lake.delete("t.x", "id = 2")
-    history = lake.history("t.x")
+    lake.append("bronze.x", df(spark, rows([1])))
+    lake.merge("bronze.x", df(spark, rows([1, 2])), keys=["id"])
+    lake.delete("bronze.x", "id = 2")
+    history = lake.history("bronze.x")
     assert [h["version"] for h in history] == [2, 1, 0]
     assert [h["operation"] for h in history] == ["DELETE", "MERGE", "WRITE"]
-    assert len(lake.history("t.x", limit=1)) == 1
+    assert len(lake.history("bronze.x", limit=1)) == 1
 
 
 def idempotent_commit_replay_is_skipped(spark, lake):
     batch = df(spark, rows([1, 2]))
-    first = lake.append("t.x", batch, txn=Txn("bronze.x/ckpt", 0))
-    replay = lake.append("t.x", batch, txn=Txn("bronze.x/ckpt", 0))
+    first = lake.append("bronze.x", batch, txn=Txn("bronze.x/ckpt", 0))
+    replay = lake.append("bronze.x", batch, txn=Txn("bronze.x/ckpt", 0))
     assert first.committed and not replay.committed
-    assert lake.txn_version("t.x", "bronze.x/ckpt") == 0
-    assert lake.count("t.x") == 2
-    lake.append("t.x", df(spark, rows([3])), txn=Txn("bronze.x/ckpt", 1))
-    assert not lake.merge("t.x", df(spark, rows([3])), keys=["id"], txn=Txn("bronze.x/ckpt", 1)).committed
-    assert not lake.overwrite("t.x", df(spark, rows([3])), txn=Txn("bronze.x/ckpt", 0)).committed
-    assert lake.count("t.x") == 3
-    assert lake.txn_version("t.x", "other") is None
+    assert lake.txn_version("bronze.x", "bronze.x/ckpt") == 0
+    assert lake.count("bronze.x") == 2
+    lake.append("bronze.x", df(spark, rows([3])), txn=Txn("bronze.x/ckpt", 1))
+    assert not lake.merge("bronze.x", df(spark, rows([3])), keys=["id"], txn=Txn("bronze.x/ckpt", 1)).committed
+    assert not lake.overwrite("bronze.x", df(spark, rows([3])), txn=Txn("bronze.x/ckpt", 0)).committed
+    assert lake.count("bronze.x") == 3
+    assert lake.txn_version("bronze.x", "other") is None
 
 
 def change_feed_between_versions(spark, lake):
-    lake.append("t.x", df(spark, rows([1, 2])))
-    lake.merge("t.x", df(spark, rows([2, 3], name="m")), keys=["id"])
-    lake.delete("t.x", "id = 1")
-    feed = lake.changes("t.x", 1)
+    lake.append("bronze.x", df(spark, rows([1, 2])))
+    lake.merge("bronze.x", df(spark, rows([2, 3], name="m")), keys=["id"])
+    lake.delete("bronze.x", "id = 1")
+    feed = lake.changes("bronze.x", 1)
     got = sorted((r["id"], r["_change_type"], r["_commit_version"]) for r in feed.collect())
     assert got == [
         (1, "delete", 2),
@@ -140,29 +141,29 @@ def change_feed_between_versions(spark, lake):
         (2, "update_preimage", 1),
         (3, "insert", 1),
     ]
-    first_only = lake.changes("t.x", 0, 0)
+    first_only = lake.changes("bronze.x", 0, 0)
     assert sorted(r["_change_type"] for r in first_only.collect()) == ["insert", "insert"]
 
 
 def optimize_compacts_and_vacuum_removes_unreferenced_files(spark, lake):
     for i in range(4):
-        lake.append("t.x", df(spark, rows([i])).coalesce(1))
-    before = content(lake, "t.x")
-    assert lake.file_count("t.x") == 4
-    lake.optimize("t.x")
-    assert lake.file_count("t.x") == 1
-    assert content(lake, "t.x") == before
-    lake.optimize("t.x", zorder_by=["id"])
-    removed = lake.vacuum("t.x", retention_hours=0)
+        lake.append("bronze.x", df(spark, rows([i])).coalesce(1))
+    before = content(lake, "bronze.x")
+    assert lake.file_count("bronze.x") == 4
+    lake.optimize("bronze.x")
+    assert lake.file_count("bronze.x") == 1
+    assert content(lake, "bronze.x") == before
+    lake.optimize("bronze.x", zorder_by=["id"])
+    removed = lake.vacuum("bronze.x", retention_hours=0)
     assert len(removed) >= 4
-    assert content(lake, "t.x") == before
+    assert content(lake, "bronze.x") == before
 
 
 def schema_evolves_additively_on_append(spark, lake):
-    lake.append("t.x", df(spark, rows([1])))
+    lake.append("bronze.x", df(spark, rows([1])))
     wider = df(spark, rows([2])).withColumn("extra", F.lit("e"))
-    lake.append("t.x", wider)
-    got = {r["id"]: r["extra"] for r in lake.read("t.x").collect()}
+    lake.append("bronze.x", wider)
+    got = {r["id"]: r["extra"] for r in lake.read("bronze.x").collect()}
     assert got == {1: None, 2: "e"}
 
 

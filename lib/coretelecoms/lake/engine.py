@@ -38,6 +38,62 @@ class WriteResult:
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
+def s3_client(storage_options: dict[str, str] | None = None) -> Any:
+    """boto3 S3 with what delta-rs reads from the storage options (endpoint, region, keys); anything not
+    given there comes from boto3's default chain, which also reads AWS_ENDPOINT_URL."""
+    import boto3
+
+    opts = {k.lower(): v for k, v in (storage_options or {}).items()}
+    return boto3.client(
+        "s3",
+        endpoint_url=opts.get("aws_endpoint_url") or opts.get("endpoint_url"),
+        region_name=opts.get("aws_region") or opts.get("region"),
+        aws_access_key_id=opts.get("aws_access_key_id"),
+        aws_secret_access_key=opts.get("aws_secret_access_key"),
+        aws_session_token=opts.get("aws_session_token"),
+    )
+
+
+def list_delta_tables(root: str, client=s3_client) -> list[str]:
+    """Names of the Delta tables under `root`: `<layer>/<entity>/_delta_log/` (landing holds files).
+
+    A plain function (no engine, no Spark) so that `coretelecoms tables` and `status` need no session."""
+    root = root.rstrip("/")
+    if root.startswith(("s3://", "s3a://")):
+        return _list_s3_tables(root, client())
+    if not os.path.isdir(root):
+        return []
+    names = []
+    for layer in sorted(os.listdir(root)):
+        layer_dir = os.path.join(root, layer)
+        if not os.path.isdir(layer_dir) or layer in ("landing",):
+            continue
+        for entity in sorted(os.listdir(layer_dir)):
+            if os.path.isdir(os.path.join(layer_dir, entity, "_delta_log")):
+                names.append(f"{layer}.{entity}")
+    return names
+
+
+def _list_s3_tables(root: str, s3) -> list[str]:
+    bucket, _, prefix = root.split("://", 1)[1].partition("/")
+    base = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+
+    def children(under: str) -> list[str]:
+        found = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=under, Delimiter="/"):
+            found += [p["Prefix"][len(under) :].rstrip("/") for p in page.get("CommonPrefixes", [])]
+        return sorted(found)
+
+    # Layer by layer, never the bucket root: the execution role may list only the layer prefixes.
+    names = []
+    for layer in TABLE_LAYERS:
+        for entity in children(f"{base}{layer}/"):
+            log = s3.list_objects_v2(Bucket=bucket, Prefix=f"{base}{layer}/{entity}/_delta_log/", MaxKeys=1)
+            if log.get("KeyCount", 0):
+                names.append(f"{layer}.{entity}")
+    return sorted(names)
+
+
 class DeltaEngine(ABC):
     name: str
     # Whether writes to different tables may run at once from several threads of one session.
@@ -59,57 +115,12 @@ class DeltaEngine(ABC):
 
     def list_tables(self) -> list[str]:
         """Names of the Delta tables under the lake root: `<layer>/<entity>/_delta_log/` (landing holds files)."""
-        if self.root.startswith(("s3://", "s3a://")):
-            return self._list_s3_tables()
-        if not os.path.isdir(self.root):
-            return []
-        names = []
-        for layer in sorted(os.listdir(self.root)):
-            layer_dir = os.path.join(self.root, layer)
-            if not os.path.isdir(layer_dir) or layer in ("landing",):
-                continue
-            for entity in sorted(os.listdir(layer_dir)):
-                if os.path.isdir(os.path.join(layer_dir, entity, "_delta_log")):
-                    names.append(f"{layer}.{entity}")
-        return names
+        return list_delta_tables(self.root, self.s3_client)
 
     def s3_client(self) -> Any:
         """boto3 S3 with what delta-rs reads from the storage options (endpoint, region, keys); anything not
         given there comes from boto3's default chain, which also reads AWS_ENDPOINT_URL."""
-        import boto3
-
-        opts = {k.lower(): v for k, v in self.storage_options.items()}
-        return boto3.client(
-            "s3",
-            endpoint_url=opts.get("aws_endpoint_url") or opts.get("endpoint_url"),
-            region_name=opts.get("aws_region") or opts.get("region"),
-            aws_access_key_id=opts.get("aws_access_key_id"),
-            aws_secret_access_key=opts.get("aws_secret_access_key"),
-            aws_session_token=opts.get("aws_session_token"),
-        )
-
-    def _list_s3_tables(self) -> list[str]:
-        bucket, _, prefix = self.root.split("://", 1)[1].partition("/")
-        base = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
-        s3 = self.s3_client()
-
-        def children(under: str) -> list[str]:
-            found = []
-            for page in s3.get_paginator("list_objects_v2").paginate(
-                Bucket=bucket, Prefix=under, Delimiter="/"
-            ):
-                found += [p["Prefix"][len(under) :].rstrip("/") for p in page.get("CommonPrefixes", [])]
-            return sorted(found)
-
-        names = []
-        for layer in TABLE_LAYERS:
-            for entity in children(f"{base}{layer}/"):
-                log = s3.list_objects_v2(
-                    Bucket=bucket, Prefix=f"{base}{layer}/{entity}/_delta_log/", MaxKeys=1
-                )
-                if log.get("KeyCount", 0):
-                    names.append(f"{layer}.{entity}")
-        return sorted(names)
+        return s3_client(self.storage_options)
 
     @abstractmethod
     def exists(self, table: str) -> bool: ...

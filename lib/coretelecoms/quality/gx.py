@@ -31,6 +31,7 @@ from typing import Any
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from coretelecoms.quality.docs_site import LocalSite, make_offline
 from coretelecoms.quality.metrics import Metric
 from coretelecoms.quality.row_rules import unresolved
 from coretelecoms.quality.rules import Rule, RuleSet
@@ -429,6 +430,7 @@ class QualityGate:
             self.context.build_data_docs(site_names=[SITE], resource_identifiers=ids)
         else:
             self.context.build_data_docs(site_names=[SITE])
+        make_offline(LocalSite(self.docs))
         return self.docs / "index.html"
 
     def latest_results(self) -> dict[str, dict]:
