@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Builds venv.tar.gz for spark.archives on the stock EMR Serverless image (emr.python: archive):
-# Amazon Linux 2023 like EMR 7.x, a CPython 3.11 built without a shared libpython (so the interpreter is
+# Amazon Linux 2023 like EMR, a CPython 3.11 built without a shared libpython (so the interpreter is
 # relocatable), then `python -m coretelecoms.deploy.packaging package`, which venv-packs the project with the
 # standard library for /home/hadoop/environment. The archive and the wheel land in dist/emr:
 #

@@ -3,12 +3,12 @@
 Standard library only (venv-pack is imported when packing), so the image builds can call it before the
 project's dependencies are installed: `python -m coretelecoms.deploy.packaging requirements dist/*.whl`.
 
-The archive follows the EMR Serverless recipe for a Python newer than the release's own (EMR 7.x ships 3.9;
-the project needs 3.11): a `venv --copies` with the project and its runtime dependencies except PySpark (the
+The archive follows the EMR Serverless recipe for bringing a Python environment (emr-spark-8.2.0 ships
+Python 3.11-3.13 but none of the project's dependencies): a `venv --copies` with the project and its runtime dependencies except PySpark (the
 cluster provides Spark), the interpreter's standard library copied in so `./environment/bin/python` does not
 depend on a Python installed on the workers, packed by venv-pack. It runs only where it was built for: same
 CPU architecture, and an interpreter that does not link a shared libpython. `docker/emr/venv.Dockerfile`
-builds it on Amazon Linux 2023 (what EMR 7.x runs) with such an interpreter.
+builds it on Amazon Linux 2023 (what EMR runs) with such an interpreter.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Delta through delta-spark (the JVM classes EMR 7.x bundles): native, distributed MERGE.
+"""Delta through delta-spark (the JVM classes the emr-spark-8.2.0 image bundles: Delta 4.2.0): native, distributed MERGE.
 
 Operations are Delta SQL on `delta.\`<path>\``, so the delta-spark Python package is not needed, only
 the jars. Application transactions use Delta's own idempotent-write options.
