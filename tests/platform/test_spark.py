@@ -98,3 +98,24 @@ def test_one_session_per_process(spark):
     assert second._jsparkSession.equals(spark._jsparkSession)
     # The running session is reused as it is, not rebuilt from settings.
     assert first.sparkContext.appName == spark.sparkContext.appName != settings.spark.app_name
+
+
+def test_a_delta_spark_lake_without_its_jars_names_what_is_missing_and_what_is_there(spark, tmp_path):
+    """How a renamed jar on a new EMR release shows up: the job fails at start, naming the absent jar and the
+    jars the Delta folder holds instead."""
+    import pytest
+
+    from coretelecoms.lake import DeltaEngineError, engine_for
+
+    folder = tmp_path / "delta" / "lib"
+    folder.mkdir(parents=True)
+    (folder / "delta-spark_2.13-4.2.0-amzn-0.jar").write_bytes(b"")
+    wanted = [str(folder / "delta-spark.jar"), str(folder / "delta-storage.jar")]
+    with pytest.raises(DeltaEngineError) as failure:
+        engine_for(spark, str(tmp_path / "lake"), "delta-spark", delta_jars=wanted)
+    message = str(failure.value)
+    assert "\n" not in message and message.startswith("lake.delta_engine is delta-spark but")
+    assert f"missing on this host: {wanted[0]}, {wanted[1]}" in message
+    assert "holds: delta-spark_2.13-4.2.0-amzn-0.jar" in message
+    # auto never fails: it takes delta-rs here, and says why in the log.
+    assert engine_for(spark, str(tmp_path / "lake"), "auto", delta_jars=wanted).name == "delta-rs"
