@@ -156,9 +156,11 @@ def frame(spark, n=3):
 
 def test_every_job_works_under_the_execution_role_and_nothing_else_does(spark, job_ctx, role):
     url, lake, lake_s3 = role["url"], role["lake"], job_ctx.lake
-    s3 = boto3.client("s3", endpoint_url=url)
-    secrets = boto3.client("secretsmanager", endpoint_url=url)
-    ddb = boto3.client("dynamodb", endpoint_url=url)
+    # A session of its own: boto3's default session keeps the credentials an earlier test resolved.
+    session = boto3.Session()
+    s3 = session.client("s3", endpoint_url=url)
+    secrets = session.client("secretsmanager", endpoint_url=url)
+    ddb = session.client("dynamodb", endpoint_url=url)
     moto_api(url, "recorder/reset-recording", b"")
     moto_api(url, "recorder/start-recording", b"")
     try:

@@ -44,7 +44,8 @@ def s3_client(storage_options: dict[str, str] | None = None) -> Any:
     import boto3
 
     opts = {k.lower(): v for k, v in (storage_options or {}).items()}
-    return boto3.client(
+    # A session of its own: boto3's default session keeps the credentials it resolved first.
+    return boto3.Session().client(
         "s3",
         endpoint_url=opts.get("aws_endpoint_url") or opts.get("endpoint_url"),
         region_name=opts.get("aws_region") or opts.get("region"),
