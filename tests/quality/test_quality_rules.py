@@ -217,3 +217,35 @@ def test_rules_that_do_not_resolve_are_reported_clearly(spark):
     )
     with pytest.raises(RuleFileError, match="rule 'typo' cannot be evaluated"):
         check_resolves(df, typo)
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [
+        ("silver.web_complaints", "request_date"),
+        ("silver.social_complaints", "request_date"),
+        ("silver.call_logs", "call_start_time"),
+    ],
+)
+def test_event_times_after_the_drop_date_are_quarantined_past_one_day_of_tolerance(spark, table, column):
+    shipped = load_rules(REPO_ROOT / "conf" / "quality" / f"{table}.yml")
+    name = f"{column}_not_after_drop"
+    rules = shipped.model_copy(update={"rules": [r for r in shipped.rules if r.name == name]})
+    assert rules.rules and rules.rules[0].action == "quarantine"
+    drop = dt.date(2025, 11, 20)
+    rows = [
+        ("future", dt.datetime(2031, 5, 1, 10), drop),
+        ("same_day", dt.datetime(2025, 11, 20, 23, 59), drop),
+        ("next_day", dt.datetime(2025, 11, 21, 23, 59, 59), drop),  # within the 1-day tolerance
+        ("two_days", dt.datetime(2025, 11, 22, 0, 0), drop),
+        ("no_time", None, drop),
+    ]
+    df = spark.createDataFrame(rows, f"id string, {column} timestamp, _source_date date")
+    fate = {r["id"]: (r[FATE], r[BROKEN]) for r in df.transform(apply_rules(rules)).collect()}
+    assert fate == {
+        "future": ("quarantine", [name]),
+        "same_day": ("keep", []),
+        "next_day": ("keep", []),
+        "two_days": ("quarantine", [name]),
+        "no_time": ("keep", []),
+    }

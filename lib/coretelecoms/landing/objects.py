@@ -9,7 +9,10 @@ space included: `landing/s3/<key>`.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import posixpath
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -21,6 +24,8 @@ from coretelecoms.secrets import SecretError, resolve_secret
 from coretelecoms.settings import S3SourceSettings
 
 SYSTEM = "s3"
+
+log = logging.getLogger("coretelecoms.landing")
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,19 @@ class ObjectSource:
 
     def expected_key(self, day: date | None = None) -> str:
         return self.folder + self.expected.format(day=day)
+
+    def matches(self, key: str) -> bool:
+        """The object's name is the documented one, in any letter case (`call_logs_day_2025-11-20.CSV`):
+        exporters upper-case extensions, and a case-sensitive match used to drop such files silently."""
+        pattern = re.escape(self.expected).replace(re.escape("{day}"), r"\d{4}-\d{2}-\d{2}")
+        return re.fullmatch(pattern, posixpath.basename(key), re.IGNORECASE) is not None
+
+    def landing_rel(self, key: str) -> str:
+        """Where the object lands: its key as it is, but with the documented extension's case, so bronze's
+        `*.csv` / `*.json` file filter (case-sensitive) picks it up. `source_key` keeps the original."""
+        if key.endswith(self.suffix):
+            return f"{SYSTEM}/{key}"
+        return f"{SYSTEM}/{key[: -len(self.suffix)]}{self.suffix}"
 
 
 OBJECT_SOURCES = (
@@ -230,7 +248,17 @@ def land_objects(
 ) -> Outcome:
     """Land `source`'s objects: for daily sources only those dropped on `dates` (None = all)."""
     out = Outcome()
-    objects = [o for o in store.list(source.folder) if o.key.endswith(source.suffix)]
+    objects = []
+    for obj in store.list(source.folder):
+        if source.matches(obj.key):
+            objects.append(obj)
+        else:  # never ignored silently: a misnamed drop is a delivery nobody would otherwise see
+            named = source.folder + source.expected.replace("{day}", "YYYY-MM-DD")
+            message = (
+                f"unexpected {source.name} object {store.describe(obj.key)} (expected {named}); not landed"
+            )
+            log.warning(message)
+            out.warnings.append(message)
     expected: list[date | None] = []
     if source.daily and dates is not None:
         wanted = set(dates)
@@ -258,7 +286,7 @@ def land_objects(
             system=SYSTEM,
             source_uri=store.describe(obj.key),
             key=obj.key,
-            rel=f"{SYSTEM}/{obj.key}",
+            rel=source.landing_rel(obj.key),
             write=lambda w, k=obj.key: store.copy_to(k, w),
             etag=obj.etag,
             modified=obj.modified,

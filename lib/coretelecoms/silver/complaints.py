@@ -131,9 +131,16 @@ def history_flags(key: str, window) -> dict:
     ...})`). The rows newer than the silver row are news; a news row is recorded when its status differs
     from the status before it (the next older batch row's, or for the oldest news row the silver row's).
     A complaint silver has never seen records its first status with `old_status` NULL, so the history
-    holds every status silver recorded, transitions included."""
+    holds every status silver recorded, transitions included.
+
+    Rows of the drop silver's row came from (a re-delivered file, a re-exported table) replace that drop:
+    only the newest of them counts, against the silver row, so an identical re-delivery with an in-file
+    duplicate does not replay its transitions (Blocked->Backlog->Blocked). They are the oldest news rows."""
     is_news = F.coalesce(F.col(EXISTS).isNull() | F.expr(newer("", "_t")), F.lit(False))
-    oldest_news = ~F.coalesce(F.lead(is_news).over(window), F.lit(False))
+    redelivered = is_news & F.coalesce(F.col("_source_date") == F.col(current("_source_date")), F.lit(False))
+    skipped = redelivered & F.coalesce(F.lag(redelivered).over(window), F.lit(False))
+    older_redelivered = F.coalesce(F.lead(redelivered).over(window), F.lit(False))
+    oldest_news = ~F.coalesce(F.lead(is_news).over(window), F.lit(False)) | (redelivered & older_redelivered)
     previous = F.when(oldest_news, F.col(current("resolution_status"))).otherwise(
         F.lead("resolution_status").over(window)
     )
@@ -141,7 +148,7 @@ def history_flags(key: str, window) -> dict:
     changed = ~had_previous | ~previous.eqNullSafe(F.col("resolution_status"))
     return {
         "_old_status": F.when(had_previous, previous),
-        HISTORY_FLAG: is_news & changed,
+        HISTORY_FLAG: is_news & ~skipped & changed,
     }
 
 
