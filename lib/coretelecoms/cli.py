@@ -37,11 +37,7 @@ class Commands(TyperGroup):
 
 # No locals in tracebacks: a frame's locals can hold a resolved secret.
 app = typer.Typer(
-    cls=Commands,
-    add_completion=False,
-    no_args_is_help=True,
-    help=__doc__,
-    pretty_exceptions_show_locals=False,
+    cls=Commands, add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False
 )
 sources_app = typer.Typer(no_args_is_help=True, help="The synthetic CoreTelecoms source systems.")
 app.add_typer(sources_app, name="sources")
