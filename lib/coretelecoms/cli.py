@@ -112,15 +112,20 @@ def generate_sources(
         )
 
 
+def count(records: int | None) -> str:
+    # A truncated JSON file has no countable records: the manifest says None, the table says "?".
+    return "?" if records is None else f"{records:,}"
+
+
 def print_manifest(manifest: dict, seconds: float | None = None) -> None:
     table = Table(title="Generated source systems" + (f" in {seconds:.1f}s" if seconds else ""))
     table.add_column("file or table")
     table.add_column("date")
     table.add_column("records", justify="right")
     for path, info in manifest["files"].items():
-        table.add_row(path, str(info.get("date") or "-"), f"{info['records']:,}")
+        table.add_row(path, str(info.get("date") or "-"), count(info.get("records")))
     for name, info in manifest["tables"].items():
-        table.add_row(f"postgres: {name}", str(info.get("date") or "-"), f"{info['records']:,}")
+        table.add_row(f"postgres: {name}", str(info.get("date") or "-"), count(info.get("records")))
     console.print(table)
     if manifest.get("faults"):
         kinds: dict[str, int] = {}

@@ -223,3 +223,20 @@ def test_updates_merge_in_slices_new_keys_append_and_both_reconcile(ctx, bronze,
     assert ctx.lake.txn_version("silver.customers", "silver.customers<-bronze.customers") == 1
     assert ctx.lake.count("silver.customers") == 6
     assert dict(rows_of(ctx.lake, "silver.customers", "customer_id", "name"))[uid(3)] == "Renamed 3"
+
+
+def test_a_clean_first_run_leaves_an_empty_quarantine_with_its_schema(ctx, bronze):
+    from coretelecoms.quality.quarantine import SCHEMA
+
+    bronze.drop("agents", [agent(1)], D1)
+    bronze.drop("customers", [customer(1), customer(2)], D1)
+    bronze.drop("call_logs", [call(1, 1), call(2, 2)], D1)
+    entries = run_silver(ctx, D1, expectations=False)
+    assert entry_of(entries, "call_logs")[1]["quarantined"] == 0
+    quarantine = ctx.lake.read("silver.quarantine")
+    assert quarantine.count() == 0
+    assert [(f.name, f.dataType) for f in quarantine.schema] == [(f.name, f.dataType) for f in SCHEMA]
+    # A later run that quarantines appends to the table the first run created.
+    bronze.drop("call_logs", [call(1, 3, complaint_category="Billing")], D2)
+    run_silver(ctx, D2, expectations=False)
+    assert rows_of(ctx.lake, "silver.quarantine", "_source_record") == [(1,)]

@@ -6,6 +6,7 @@ can be traced in Snowflake's query history.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,18 @@ from coretelecoms.settings import WarehouseSettings
 
 class WarehouseError(RuntimeError):
     pass
+
+
+class TransientTableNoise(logging.Filter):
+    """Drops sqlglot's "Unsupported property transientproperty" warning, logged once per CREATE TRANSIENT
+    TABLE that fakesnow translates for DuckDB (which has no transient tables; a plain table is what we
+    want there). Every other sqlglot message passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Unsupported property transientproperty")
+
+
+TRANSIENT_TABLE_NOISE = TransientTableNoise()
 
 
 def query_tag(layer: str, run_id: str) -> str:
@@ -60,6 +73,7 @@ def connect(cfg: WarehouseSettings, tag: str) -> Iterator[Any]:
         if not cfg.path:
             raise WarehouseError("warehouse.path is not set (where fakesnow keeps the local warehouse)")
         Path(cfg.path).mkdir(parents=True, exist_ok=True)
+        logging.getLogger("sqlglot").addFilter(TRANSIENT_TABLE_NOISE)  # adds it once
         with fakesnow.patch(db_path=cfg.path):
             conn = snowflake.connector.connect(**connect_args(cfg, tag))
             try:

@@ -26,6 +26,7 @@ from coretelecoms.context import RunContext
 from coretelecoms.ops import ledger
 from coretelecoms.ops.ledger import LedgerEntry
 from coretelecoms.quality.metrics import Metric, append_metrics
+from coretelecoms.quality.quarantine import SCHEMA as QUARANTINE_SCHEMA
 from coretelecoms.quality.row_rules import QualityFailure
 from coretelecoms.quality.rules import RuleFileError, RuleSet, quality_dir, rules_for
 from coretelecoms.silver.complaints import HISTORY_TABLE
@@ -168,6 +169,9 @@ class _Run:
             )
             if plan.outcome.warned:
                 entry.status = "warn"
+        # A clean first run quarantines nothing, yet readers query silver.quarantine: it exists, empty.
+        if not ctx.lake.exists(QUARANTINE_TABLE):
+            ctx.lake.append(QUARANTINE_TABLE, ctx.spark.createDataFrame([], QUARANTINE_SCHEMA))
         if self.expectations:
             failures = []
             for spec in TABLES:
