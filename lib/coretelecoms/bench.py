@@ -116,7 +116,7 @@ def run_bronze_landed(s: Settings, run_date: date):
 
 
 def run_bench(s: Settings, *, scale: float, days: int, seed: int, console: Console) -> dict:
-    from coretelecoms.cli import generate_sources, run_layers
+    from coretelecoms.cli import LayerProgress, generate_sources, run_layers
     from coretelecoms.runner import available_chain
 
     steps = []
@@ -144,9 +144,11 @@ def run_bench(s: Settings, *, scale: float, days: int, seed: int, console: Conso
     def measure(step: str, layer: str, run_date: date, rebuild: bool = False) -> bool:
         with rss.watch():
             if layer == "bronze":
+                shown.start(layer, run_date)
                 run = run_bronze_landed(s, run_date)
+                shown.done()
             else:
-                run = run_layers(s, [layer], [run_date], rebuild=rebuild)[0]
+                run = run_layers(s, [layer], [run_date], rebuild=rebuild, shown=shown)[0]
         rows = landed_records(run.entries, volumes, run_date) if layer == "landing" else run.rows_out
         steps.append(
             {
@@ -165,12 +167,13 @@ def run_bench(s: Settings, *, scale: float, days: int, seed: int, console: Conso
     if "bronze" in chain:
         chain = ["landing", *chain]
     ok = True
-    for run_date in dates:
-        ok = all(measure(layer, layer, run_date) for layer in chain)
-        if not ok:
-            break
-    if ok and "gold" in chain:  # the rebuild target: every day's silver recomputed into gold at once
-        measure("gold --rebuild", "gold", dates[-1], rebuild=True)
+    with LayerProgress(len(dates) * len(chain) + ("gold" in chain)) as shown:
+        for run_date in dates:
+            ok = all(measure(layer, layer, run_date) for layer in chain)
+            if not ok:
+                break
+        if ok and "gold" in chain:  # the rebuild target: every day's silver recomputed into gold at once
+            measure("gold --rebuild", "gold", dates[-1], rebuild=True)
     checks = volume_check(manifest, scale)
     table = Table(title=f"Benchmark: scale {scale}, {days} days")
     for col in ("step", "date", "seconds", "rows", "rows/s", "peak RSS MB"):

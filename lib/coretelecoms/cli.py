@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -17,7 +18,8 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from coretelecoms.deploy.cli import emr_app
-from coretelecoms.logs import setup_logging
+from coretelecoms.logs import VERBOSE_ENV, setup_logging
+from coretelecoms.logs import verbose as is_verbose
 from coretelecoms.secrets import redact
 from coretelecoms.settings import Settings, SettingsError, load_settings
 from coretelecoms.spark import JavaMissingError
@@ -37,7 +39,11 @@ class Commands(TyperGroup):
 
 # No locals in tracebacks: a frame's locals can hold a resolved secret.
 app = typer.Typer(
-    cls=Commands, add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False
+    cls=Commands,
+    add_completion=False,
+    no_args_is_help=True,
+    help=__doc__,
+    pretty_exceptions_show_locals=False,
 )
 sources_app = typer.Typer(no_args_is_help=True, help="The synthetic CoreTelecoms source systems.")
 app.add_typer(sources_app, name="sources")
@@ -51,7 +57,7 @@ app.add_typer(quality_app, name="quality")
 console = Console()
 err = Console(stderr=True)
 
-_state: dict[str, str | None] = {"env": None}
+_state: dict = {"env": None, "json": False}
 log = logging.getLogger("coretelecoms")
 
 
@@ -61,12 +67,19 @@ def main(
     log_json: Annotated[
         bool, typer.Option(help="Structured JSON logs on stderr (always on in EMR mode).")
     ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="INFO logs, Spark's start-up lines and emulator warnings.")
+    ] = False,
 ):
     _state["env"] = env
+    if verbose:
+        os.environ[VERBOSE_ENV] = "1"
     json_lines = log_json or (env or os.environ.get("CORETELECOMS_ENV")) == "emr"
+    _state["json"] = json_lines
     # At a terminal the tables say what happened; INFO lines (engine choice, suite timings) are for the
-    # machine-read JSON logs.
-    setup_logging(json_lines=json_lines, level=logging.INFO if json_lines else logging.WARNING)
+    # machine-read JSON logs, or for --verbose.
+    level = logging.INFO if json_lines or is_verbose() else logging.WARNING
+    setup_logging(json_lines=json_lines, level=level)
 
 
 def settings() -> Settings:
@@ -182,6 +195,7 @@ def run_layers(
     resume: bool = False,
     rebuild: bool = False,
     landing_range: tuple[date, date] | None = None,
+    shown: LayerProgress | None = None,
 ) -> list:
     """Run each layer for each date in order; stop at the first failure.
 
@@ -221,24 +235,99 @@ def run_layers(
     except PreflightError as exc:
         raise fail(str(exc), 1) from None
     runs = []
-    for run_date in dates:
-        for layer in layers:
-            ctx = ctx.for_layer(layer)
-            if resume and run_date is not None and ledger.completed(ctx, layer, run_date):
-                console.print(f"[dim]{layer} {run_date}: already completed (ledger); --force reruns it[/dim]")
-                continue
-            began = time.perf_counter()
-            try:
-                with console.status(f"{layer} {run_date or ''}…"):
+    # A caller running several calls (the benchmark) passes one display for all of them.
+    with contextlib.nullcontext(shown) if shown else LayerProgress(len(dates) * len(layers)) as shown:
+        for run_date in dates:
+            for layer in layers:
+                ctx = ctx.for_layer(layer)
+                shown.start(layer, run_date)
+                if resume and run_date is not None and ledger.completed(ctx, layer, run_date):
+                    console.print(
+                        f"[dim]{layer} {run_date}: already completed (ledger); --force reruns it[/dim]"
+                    )
+                    shown.done()
+                    continue
+                began = time.perf_counter()
+                try:
                     entries = run_recorded(ctx, layer, functions[layer], run_date, log)
-            except LockHeld as exc:  # another run holds the layer: one line, exit 1
-                raise fail(str(exc), 1) from None
-            run = LayerRun(layer, run_date, ctx.run_id, time.perf_counter() - began, entries)
-            runs.append(run)
-            print_run(run)
-            if run.failed:
-                return runs
+                except LockHeld as exc:  # another run holds the layer: one line, exit 1
+                    raise fail(str(exc), 1) from None
+                run = LayerRun(layer, run_date, ctx.run_id, time.perf_counter() - began, entries)
+                runs.append(run)
+                print_run(run)
+                shown.done()
+                if run.failed:
+                    return runs
     return runs
+
+
+class LayerProgress:
+    """Layer runs (dates × layers) done, elapsed and ETA, and the source or table the running layer is on
+    (coretelecoms.progress). A live bar at a terminal; plain lines when stdout is not one; log records in
+    JSON-log mode (EMR), where a bar would garble the log."""
+
+    def __init__(self, total: int) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.total, self.finished, self.began = total, 0, time.perf_counter()
+        self.what = ""
+        self.mode = "json" if _state.get("json") else "live" if console.is_terminal else "plain"
+        self.bar = None
+        if self.mode == "live":
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("elapsed"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=console,
+                transient=True,
+            )
+            self.task = self.bar.add_task("", total=total)
+
+    def __enter__(self) -> LayerProgress:
+        from coretelecoms import progress
+
+        self._listening = progress.listening(self.step)
+        self._listening.__enter__()
+        if self.bar:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._listening.__exit__(*exc)
+        if self.bar:
+            self.bar.stop()
+
+    def start(self, layer: str, run_date) -> None:
+        self.what = f"{layer} {run_date or ''}".strip()
+        self.step("starting")
+
+    def step(self, doing: str) -> None:
+        line = f"{self.what}: {doing}"
+        if self.mode == "live":
+            self.bar.update(self.task, description=line)
+            return
+        elapsed = time.perf_counter() - self.began
+        counts = f"({self.finished}/{self.total} layer runs done, {elapsed:.0f}s)"
+        if self.mode == "json":
+            log.info("%s %s", line, counts)
+        else:
+            console.print(f"{line} {counts}", highlight=False, soft_wrap=True)
+
+    def done(self) -> None:
+        self.finished += 1
+        if self.bar:
+            self.bar.advance(self.task)
 
 
 def print_run(run) -> None:
@@ -383,19 +472,64 @@ def status(
 
 
 @quality_app.command("docs")
-def quality_docs(open_browser: Annotated[bool, typer.Option("--open", help="Open it in a browser.")] = False):
-    """Print the path of the Data Docs index (every suite with its latest validation)."""
-    from coretelecoms.quality.gx import docs_index
+def quality_docs(
+    open_browser: Annotated[bool, typer.Option("--open", help="Open it in a browser.")] = False,
+    serve: Annotated[bool, typer.Option("--serve", help="Serve the site on localhost until Ctrl-C.")] = False,
+    port: Annotated[int, typer.Option(help="Port for --serve (0 = any free port).")] = 8765,
+    download: Annotated[
+        Path | None, typer.Option("--download", help="s3:// lake: copy the site into this folder.")
+    ] = None,
+    expires: Annotated[int, typer.Option(help="s3:// lake: seconds the pre-signed URL stays valid.")] = 3600,
+):
+    """Where to read the quality reports: the summary page (each table's latest run, rules broken,
+    quarantine) and the Data Docs index. For an s3:// lake, a pre-signed URL of the summary on S3 (the Data
+    Docs pages and their assets are separate objects: read the whole site with --download DIR)."""
+    from coretelecoms.quality.gx import docs_index, quality_root
+    from coretelecoms.quality.remote import SUMMARY, download_site, quality_site, site_index
 
+    s = settings()
     try:
-        index = docs_index(settings())
+        if s.is_local:
+            index = docs_index(s)
+            page = quality_root(s) / SUMMARY
+        else:
+            site = quality_site(s.lake.root)
+            if download is None:
+                key = site_index(site)
+                for label, what in (("summary:  ", SUMMARY), ("data docs:", key)):
+                    console.print(
+                        f"{label} {site.presigned_url(what, expires)}", soft_wrap=True, highlight=False
+                    )
+                return
+            page = download_site(site, download)
+            index = page.parent / "data_docs" / "index.html"
     except FileNotFoundError as exc:
         raise fail(str(exc)) from None
-    console.print(str(index))
-    if open_browser:
+    console.print(f"summary:   {page}\ndata docs: {index}", soft_wrap=True, highlight=False)
+    if serve:
+        serve_folder(page.parent, port)
+    elif open_browser:
         import webbrowser
 
-        webbrowser.open(index.as_uri())
+        webbrowser.open((page if page.is_file() else index).as_uri())
+
+
+def serve_folder(folder: Path, port: int) -> None:
+    """Serve `folder` on 127.0.0.1 only (the pages hold row counts of production tables)."""
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:  # one line per request would bury the URL
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Quiet, directory=str(folder)))
+    console.print(f"serving http://127.0.0.1:{server.server_address[1]}/index.html  (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 # ---------------------------------------------------------------- erasure

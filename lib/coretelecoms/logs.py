@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import UTC, datetime
 
 from coretelecoms.secrets import redact
@@ -50,6 +51,15 @@ class JsonFormatter(Redacting):
             payload["error"] = self.formatException(record.exc_info).splitlines()[-1]
         # Redacted before encoding: JSON escapes (of a newline, a quote) would hide a secret's known form.
         return json.dumps({k: redact(v) for k, v in payload.items()})
+
+
+VERBOSE_ENV = "CORETELECOMS_VERBOSE"
+
+
+def verbose() -> bool:
+    """`--verbose` (or CORETELECOMS_VERBOSE=1): INFO lines, Spark's own log profile and the emulators'
+    warnings come back. An environment variable, so that child processes (Spark's workers) see it too."""
+    return os.environ.get(VERBOSE_ENV, "") not in ("", "0")
 
 
 def setup_logging(json_lines: bool = False, level: int = logging.INFO) -> None:

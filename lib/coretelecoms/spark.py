@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from coretelecoms.logs import verbose
 from coretelecoms.settings import Settings
 
 DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
@@ -103,9 +104,13 @@ def session_conf(settings: Settings) -> dict[str, str]:
             # rows cost 1.5 s over computing them, uncompressed 0.3-0.7 s (silver no slower, gold ~1 s faster).
             "spark.sql.inMemoryColumnarStorage.compressed": "false",
             # The shipped log4j2 file replaces Spark's default profile (and its "Using Spark's default
-            # log4j profile" line): errors only, no start-up warnings.
-            "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG4J2_FILE.as_uri()}"
-            " -Dlog4j2.level=ERROR -XX:+UseParallelGC -XX:-DontCompileHugeMethods",
+            # log4j profile" line): errors only, no start-up warnings. --verbose keeps Spark's profile.
+            "spark.driver.extraJavaOptions": (
+                ""
+                if verbose()
+                else f"-Dlog4j2.configurationFile={LOG4J2_FILE.as_uri()} -Dlog4j2.level=ERROR "
+            )
+            + "-XX:+UseParallelGC -XX:-DontCompileHugeMethods",
             # Local Spark writes temp shuffle files here; keep them off /tmp-limited machines' roots.
             "spark.local.dir": str(settings.data_dir / "tmp" / "spark"),
             "spark.sql.warehouse.dir": str(settings.data_dir / "tmp" / "spark-warehouse"),
@@ -133,14 +138,44 @@ def get_spark(settings: Settings) -> SparkSession:
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     if settings.is_local:
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    builder = SparkSession.builder.appName(settings.spark.app_name)
+    conf = session_conf(settings) | {"spark.app.name": settings.spark.app_name}
     if settings.spark.master:
-        builder = builder.master(settings.spark.master)
-    for key, value in session_conf(settings).items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
+        conf["spark.master"] = settings.spark.master
+    if settings.is_local and not verbose():
+        launch_quiet_jvm(conf)
+    spark = SparkSession.builder.config(map=conf).getOrCreate()
+    if not verbose():
+        spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+# What the local JVM prints on stderr before our log4j2 file can apply: the module system's notice (Spark's
+# launcher passes --add-modules=jdk.incubator.vector; no JVM flag silences it) and Spark's shell banner on
+# the default log level. Every other line (errors included) is passed on.
+JVM_NOISE = ("WARNING: Using incubator modules", "Setting default log level", "To adjust logging level")
+
+
+def launch_quiet_jvm(conf: dict[str, str]) -> None:
+    """Start the driver JVM the way PySpark does (PySpark's launch_gateway, its documented hook for
+    capturing the JVM's output), with stderr piped through a filter that drops JVM_NOISE."""
+    import threading
+
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    if SparkContext._gateway is not None or "PYSPARK_GATEWAY_PORT" in os.environ:
+        return  # a JVM is already up (or spark-submit started this process): nothing to launch
+    gateway = launch_gateway(SparkConf(loadDefaults=False).setAll(conf.items()), {"stderr": subprocess.PIPE})
+
+    def relay(stream) -> None:
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", "replace")
+            if not line.startswith(JVM_NOISE):
+                sys.stderr.write(line)
+                sys.stderr.flush()
+
+    threading.Thread(target=relay, args=(gateway.proc.stderr,), name="jvm-stderr", daemon=True).start()
+    SparkContext._gateway, SparkContext._jvm = gateway, gateway.jvm
 
 
 def has_class(spark: SparkSession, name: str) -> bool:

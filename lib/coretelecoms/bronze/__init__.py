@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from coretelecoms import progress
 from coretelecoms.bronze.autoloader import REJECTED_TABLE, BronzeSource, Ingestion, Stats, now
 from coretelecoms.bronze.contract import COLUMNS
 from coretelecoms.context import RunContext
@@ -109,6 +110,7 @@ def run_bronze(ctx: RunContext, run_date: date, *, land: bool = True) -> list[Le
             running[source.name] = exc
     entries = []
     for name, ingestion in running.items():
+        progress.report(name)
         stats = Stats(error=ingestion) if isinstance(ingestion, Exception) else ingestion.wait()
         entries.append(_entry(name, run_date, stats, started, landing.get(name)))
     ledger.record(ctx, entries)

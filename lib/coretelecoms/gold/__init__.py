@@ -22,6 +22,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
+from coretelecoms import progress
 from coretelecoms.context import RunContext
 from coretelecoms.gold import checks
 from coretelecoms.gold import refresh as R
@@ -94,6 +95,7 @@ def run_gold(
         if failed:
             entries.append(_not_run(table, run_date, failed))
             continue
+        progress.report(table)
         entry = _run_step(table, refresh, run_date)
         if entry.status == "failed":
             failed = table
@@ -147,6 +149,7 @@ def gate(ctx: RunContext, run_date: date, entries: list[LedgerEntry], tables: li
     from coretelecoms.quality.gx import QualityGate
     from coretelecoms.quality.metrics import append_metrics
 
+    progress.report("quality gate")
     quality = QualityGate(ctx.settings)
     results: dict[str, list] = {}
     for r in checks.validate(quality, ctx.lake, tables, ctx.run_id):

@@ -93,7 +93,9 @@ def merge_into_missing_table_creates_it(spark, lake):
 
 def overwrite_with_predicate_replaces_only_matching_rows(spark, lake):
     lake.append("bronze.x", df(spark, rows([1, 2]) + rows([3], day="2025-11-21")), partition_by=["day"])
-    lake.overwrite("bronze.x", df(spark, rows([9], day="2025-11-21", name="n")), predicate="day = '2025-11-21'")
+    lake.overwrite(
+        "bronze.x", df(spark, rows([9], day="2025-11-21", name="n")), predicate="day = '2025-11-21'"
+    )
     assert content(lake, "bronze.x") == sorted(rows([1, 2]) + rows([9], day="2025-11-21", name="n"))
     lake.overwrite("bronze.x", df(spark, rows([5])))
     assert content(lake, "bronze.x") == rows([5])
@@ -123,7 +125,9 @@ def idempotent_commit_replay_is_skipped(spark, lake):
     assert lake.txn_version("bronze.x", "bronze.x/ckpt") == 0
     assert lake.count("bronze.x") == 2
     lake.append("bronze.x", df(spark, rows([3])), txn=Txn("bronze.x/ckpt", 1))
-    assert not lake.merge("bronze.x", df(spark, rows([3])), keys=["id"], txn=Txn("bronze.x/ckpt", 1)).committed
+    assert not lake.merge(
+        "bronze.x", df(spark, rows([3])), keys=["id"], txn=Txn("bronze.x/ckpt", 1)
+    ).committed
     assert not lake.overwrite("bronze.x", df(spark, rows([3])), txn=Txn("bronze.x/ckpt", 0)).committed
     assert lake.count("bronze.x") == 3
     assert lake.txn_version("bronze.x", "other") is None

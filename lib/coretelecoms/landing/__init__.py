@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from coretelecoms import progress
 from coretelecoms.context import RunContext
 from coretelecoms.landing.agents import land_agents
 from coretelecoms.landing.copier import Lander, Outcome, now
@@ -98,6 +99,7 @@ def run_landing(
     entries = []
     for source in SOURCES:
         started = now()
+        progress.report(source)
         try:
             outcome = jobs[source]()
             entries.append(_entry(source, run_date, outcome, None, started))

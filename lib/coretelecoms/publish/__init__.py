@@ -19,6 +19,7 @@ from typing import Any
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from coretelecoms import progress
 from coretelecoms.context import RunContext
 from coretelecoms.ops.ledger import LedgerEntry, record
 from coretelecoms.publish import loaders, state
@@ -152,6 +153,7 @@ def run_publish(
         for table in catalog:
             try:
                 began = time.perf_counter()
+                progress.report(table.name)
                 entry = publish_table(
                     ctx, conn, table, published.get(table.name), after_warehouse_commit=after_warehouse_commit
                 )

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from coretelecoms.logs import verbose
 from coretelecoms.secrets import resolve_secret
 from coretelecoms.settings import WarehouseSettings
 
@@ -73,7 +74,8 @@ def connect(cfg: WarehouseSettings, tag: str) -> Iterator[Any]:
         if not cfg.path:
             raise WarehouseError("warehouse.path is not set (where fakesnow keeps the local warehouse)")
         Path(cfg.path).mkdir(parents=True, exist_ok=True)
-        logging.getLogger("sqlglot").addFilter(TRANSIENT_TABLE_NOISE)  # adds it once
+        if not verbose():
+            logging.getLogger("sqlglot").addFilter(TRANSIENT_TABLE_NOISE)  # adds it once
         with fakesnow.patch(db_path=cfg.path):
             conn = snowflake.connector.connect(**connect_args(cfg, tag))
             try:

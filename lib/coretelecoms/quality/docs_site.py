@@ -125,6 +125,25 @@ class S3Site:
     def pages(self) -> Iterator[str]:
         return (k for k in self.keys() if k.endswith(".html"))
 
+    def etags(self, under: str) -> dict[str, str]:
+        """Key (relative to the prefix) -> ETag of every object below `under`."""
+        start = self._key(under.strip("/") + "/")
+        found = {}
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start):
+            for obj in page.get("Contents", []):
+                found[obj["Key"][len(self._key("")) :]] = obj["ETag"].strip('"')
+        return found
+
+    def delete(self, keys: list[str]) -> None:
+        for i in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
+            chunk = [{"Key": self._key(k)} for k in keys[i : i + 1000]]
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk, "Quiet": True})
+
+    def presigned_url(self, key: str, seconds: int) -> str:
+        return self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": self._key(key)}, ExpiresIn=seconds
+        )
+
     def read(self, key: str) -> bytes | None:
         try:
             return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()

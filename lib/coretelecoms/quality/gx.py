@@ -33,8 +33,10 @@ from pyspark.sql import functions as F
 
 from coretelecoms.quality.docs_site import LocalSite, make_offline
 from coretelecoms.quality.metrics import Metric
+from coretelecoms.quality.remote import PROJECT, SITE_DIR, RemoteProject, files, quality_site
 from coretelecoms.quality.row_rules import unresolved
 from coretelecoms.quality.rules import Rule, RuleSet
+from coretelecoms.quality.summary import render as render_summary
 from coretelecoms.settings import Settings
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no phoning home from a batch job
@@ -51,14 +53,15 @@ RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
 
 
 def quality_root(settings: Settings) -> Path:
-    """`<lake>/_quality` for a local lake; for an s3:// lake, `<data dir>/_quality` on this machine."""
+    """`<lake>/_quality` for a local lake; for an s3:// lake, `<data dir>/_quality` on this machine, the
+    working copy of `<lake>/_quality/` on S3 (see quality.remote)."""
     if settings.is_local:
         return Path(settings.lake.root) / "_quality"
     return Path(settings.data_dir) / "_quality"
 
 
 def docs_dir(settings: Settings) -> Path:
-    return quality_root(settings) / "data_docs"
+    return quality_root(settings) / SITE_DIR
 
 
 def docs_index(settings: Settings) -> Path:
@@ -309,8 +312,14 @@ class QualityGate:
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         self.root = quality_root(settings)
+        self.lake_root = settings.lake.root
         self.docs = docs_dir(settings)
         self.root.mkdir(parents=True, exist_ok=True)
+        self.remote = (
+            None if settings.is_local else RemoteProject(quality_site(settings.lake.root), self.root)
+        )
+        if self.remote:
+            self.remote.pull_project()
         context = gx.get_context(mode="file", project_root_dir=str(self.root))
         site = {
             SITE: {
@@ -414,6 +423,9 @@ class QualityGate:
         """(Re)build the site: pages for this run's suites and results, and the index over everything kept."""
         from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
+        if self.remote:
+            self.remote.pull_project()  # results other jobs stored since this one started
+        before = files(self.root, PROJECT) | files(self.root, SITE_DIR)
         self._prune()
         if self._validated:
             keys = [
@@ -431,6 +443,9 @@ class QualityGate:
         else:
             self.context.build_data_docs(site_names=[SITE])
         make_offline(LocalSite(self.docs))
+        render_summary(self.lake_root, self.root)
+        if self.remote:
+            self.remote.publish(before - (files(self.root, PROJECT) | files(self.root, SITE_DIR)))
         return self.docs / "index.html"
 
     def latest_results(self) -> dict[str, dict]:

@@ -22,6 +22,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from coretelecoms import progress
 from coretelecoms.context import RunContext
 from coretelecoms.ops import ledger
 from coretelecoms.ops.ledger import LedgerEntry
@@ -108,6 +109,7 @@ class _Run:
 
     def plan(self, spec: SilverTable, rules: RuleSet, known) -> None:
         began = time.perf_counter()
+        progress.report(f"plan {spec.table}")
         plan = plan_table(self.ctx, spec, rules, known)
         self.plans[spec.table] = plan
         d = self.details[spec.table]
@@ -147,6 +149,7 @@ class _Run:
             if plan is None:
                 continue
             began = time.perf_counter()
+            progress.report(f"write {spec.table}")
             done = commit(ctx, plan)
             counts = reconcile(plan, done)
             entry, d = self.entries[spec.table], self.details[spec.table]
