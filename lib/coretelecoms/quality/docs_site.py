@@ -140,7 +140,19 @@ class S3Site:
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk, "Quiet": True})
 
     def presigned_url(self, key: str, seconds: int) -> str:
-        return self.client.generate_presigned_url(
+        """A GET URL signed with SigV4 (boto3 may pick the legacy SigV2 for presigning, which newer regions
+        refuse), by the same endpoint, region and default credential chain as the client."""
+        import boto3
+        from botocore.config import Config
+
+        meta = self.client.meta
+        signer = boto3.Session().client(
+            "s3",
+            endpoint_url=meta.endpoint_url,
+            region_name=meta.region_name,
+            config=Config(signature_version="s3v4"),
+        )
+        return signer.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": self._key(key)}, ExpiresIn=seconds
         )
 

@@ -424,7 +424,7 @@ class QualityGate:
         from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
         if self.remote:
-            self.remote.pull_project()  # results other jobs stored since this one started
+            self.remote.pull_project(with_site=True)  # what other jobs published since this one started
         before = files(self.root, PROJECT) | files(self.root, SITE_DIR)
         self._prune()
         if self._validated:

@@ -3,8 +3,8 @@
 GX 1.x keeps its stores (suites, validation definitions, validation results) and the Data Docs site on a
 file system only; its S3 store backends were removed (GX recommends a file-system project synced with S3).
 EMR Serverless throws a worker's disk away after each job, so a job pulls `_quality/gx/` from S3 before it
-validates, pulls again just before it builds the site (results another job added meanwhile), and pushes
-its new results and the rebuilt site back. Every job therefore adds to one site that lists them all.
+validates, pulls the project and the site again just before it rebuilds the site (what other jobs added
+meanwhile: GX's index lists the pages the site holds), and pushes its new results and pages back. Every job therefore adds to one site that lists them all.
 
 Only what differs is sent (S3's ETag of a single-part put is the MD5 of its bytes), and only what this
 job pruned is deleted, so a concurrent job's new results are never removed.
@@ -78,9 +78,11 @@ class RemoteProject:
     def __init__(self, site: S3Site, local: Path) -> None:
         self.site, self.local = site, Path(local)
 
-    def pull_project(self) -> None:
-        n = pull(self.site, self.local, PROJECT)
-        log.info("quality project: %d file(s) from %s/%s", n, self.site, PROJECT)
+    def pull_project(self, with_site: bool = False) -> None:
+        """The GX project; `with_site` also the Data Docs pages (GX's index lists the validation pages the
+        site holds, so a job's rebuild must start from every page the others published)."""
+        n = sum(pull(self.site, self.local, under) for under in (PROJECT, SITE_DIR)[: 1 + with_site])
+        log.info("quality project: %d file(s) from %s", n, self.site)
 
     def publish(self, removed: set[str]) -> None:
         """Send the new results and the rebuilt site; delete what this job pruned."""

@@ -141,14 +141,15 @@ def docs_links(root: Path, table: str) -> list[dict]:
     """Links (relative to the summary) to the table's suite pages and newest validation pages. Found from the
     GX project's stored results, which every job pulls, so it holds on S3 as locally."""
     layer, _, entity = table.partition(".")
+    stored = root / "gx" / "uncommitted"  # where GX's file project keeps validation results
     links = []
     for stage in ("batch", "table"):
         results = sorted(
-            (root / "gx" / "validations" / layer / entity / stage).glob("*/*/*.json"),
+            (stored / "validations" / layer / entity / stage).glob("*/*/*.json"),
             key=lambda p: p.parent.name,  # the run time
         )
         if results:
-            rel = results[-1].relative_to(root / "gx").with_suffix(".html").as_posix()
+            rel = results[-1].relative_to(stored).with_suffix(".html").as_posix()
             links.append({"label": f"{stage} validation", "href": f"data_docs/{rel}"})
         elif (root / "data_docs" / "expectations" / layer / entity / f"{stage}.html").is_file():
             links.append(
