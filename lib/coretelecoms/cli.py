@@ -458,12 +458,14 @@ def status(
             f"{r.rows_out:,}",
             f"{r.rejected:,}",
             f"{r.seconds:.1f}",
-            "[red]failed[/red]" if r.error else "[green]ok[/green]",
+            "[red]failed[/red]" if r.error else "[yellow]warn[/yellow]" if r.warning else "[green]ok[/green]",
         )
     console.print(table)
     for r in runs:
         if r.error:
             console.print(f"[red]{r.run_id}[/red] {r.error[:300]}", soft_wrap=True)
+        elif r.warning:
+            console.print(f"[yellow]{r.run_id}[/yellow] {r.warning[:300]}", soft_wrap=True)
     if not runs:
         console.print("no runs recorded yet (coretelecoms run all --start D --end D)")
 

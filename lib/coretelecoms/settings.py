@@ -128,6 +128,12 @@ class GeneratorSettings(Section):
     seed: int = 42
 
 
+class QualitySettings(Section):
+    # A batch that quarantines more than this share of its rows is at least `warn` in the ledger: a broken
+    # delivery (a headerless or re-encoded export) quarantines nearly everything and must not read as `ok`.
+    quarantine_warn_share: float = Field(0.2, ge=0, le=1)
+
+
 class MaintenanceSettings(Section):
     # VACUUM keeps files younger than this; 7 days lets readers and time travel finish their work.
     retention_hours: int = 168
@@ -194,6 +200,7 @@ class Settings(BaseSettings):
     warehouse: WarehouseSettings
     generator: GeneratorSettings = GeneratorSettings()
     maintenance: MaintenanceSettings = MaintenanceSettings()
+    quality: QualitySettings = QualitySettings()
     emr: EmrSettings = EmrSettings()
 
     # Set by load_settings, not read from YAML.

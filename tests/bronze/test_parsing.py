@@ -180,3 +180,18 @@ def test_truncated_json_is_rejected_with_the_reason(spark, tmp_path):
     result = parse_json(spark, landed(f), "social_media", TS, "r")
     assert isinstance(result, Rejection) and not result.empty
     assert result.reason.startswith("unparseable JSON")
+
+
+def test_a_headerless_export_is_rejected_without_echoing_its_first_record(spark, tmp_path):
+    f = tmp_path / "agents.csv"
+    f.write_text("1000,Ada Okafor,5,NY\n1001,Ben Ito,2,CA\n")
+    result = parse_csv(spark, landed(f), "agents", TS, "r")
+    assert isinstance(result, Rejection) and not result.empty
+    assert result.reason.startswith(
+        "no header: none of the first row's 4 fields names a column of the agents"
+    )
+    assert "id, name, experience, state" in result.reason and "Ada" not in result.reason
+    # A real header in another order still loads.
+    ok = tmp_path / "agents_ok.csv"
+    ok.write_text("state,name,id,experience\nNY,Ada Okafor,1000,5\n")
+    assert rows(parse_csv(spark, landed(ok), "agents", TS, "r"))[0]["id"] == "1000"

@@ -44,3 +44,20 @@ def test_upper_case_extension_lands_and_stray_objects_warn(spark, tmp_path, capl
 
     again = by_source(run_landing(ctx, D1, record=False))
     assert again["call_logs"].files == 0
+
+
+def test_parts_of_a_split_drop_land_beside_it(spark, tmp_path):
+    bucket = write_bucket(tmp_path / "src", days=("2025-11-20",))
+    calls = bucket / "call logs"
+    first = (calls / "call_logs_day_2025-11-20.csv").read_text()
+    (calls / "call_logs_day_2025-11-20_part2.CSV").write_text(first)
+    (calls / "call_logs_day_2025-11-20-copy.csv").write_text(first)  # not a part: warns, not landed
+    ctx = make_ctx(spark, settings(tmp_path, s3={"uri": str(bucket)}))
+    call = by_source(run_landing(ctx, D1, record=False))["call_logs"]
+    assert call.files == 2 and call.status == "warn"
+    assert "call_logs_day_2025-11-20-copy.csv" in call.error and "part2" not in call.error
+    landed = tmp_path / "lake" / "landing" / "s3" / "call logs"
+    assert sorted(p.name for p in landed.iterdir()) == [
+        "call_logs_day_2025-11-20.csv",
+        "call_logs_day_2025-11-20_part2.csv",
+    ]

@@ -68,6 +68,9 @@ def test_warn_drop_quarantine_and_on_orphan_quarantine(ctx, bronze, rules_dir):
     )
     assert d["rows_in"] == d["upserted"] + d["unchanged"] + d["quarantined"] + d["dropped"]
     assert entry.rejected == 5
+    # 4 of 7 quarantined is over quality.quarantine_warn_share (0.2): the entry says so.
+    assert d["quarantine_share"] == round(4 / 7, 4)
+    assert entry.error.startswith("quarantined 4 of 7 rows (over quality.quarantine_warn_share = 0.2)")
     kept = rows_of(ctx.lake, "silver.call_logs", "_source_record", "customer_known", "agent_known")
     assert kept == [(1, True, True), (7, True, True)]
     quarantined = {r["_source_record"]: r["rule_names"] for r in ctx.lake.read("silver.quarantine").collect()}
@@ -240,3 +243,27 @@ def test_a_clean_first_run_leaves_an_empty_quarantine_with_its_schema(ctx, bronz
     bronze.drop("call_logs", [call(1, 3, complaint_category="Billing")], D2)
     run_silver(ctx, D2, expectations=False)
     assert rows_of(ctx.lake, "silver.quarantine", "_source_record") == [(1,)]
+
+
+def test_a_batch_mostly_quarantined_is_warn_in_the_ledger_and_in_status(ctx, bronze, monkeypatch):
+    from coretelecoms.ops.overview import latest_runs, ledger_rows
+
+    bronze.drop("agents", [agent(1)], D1)
+    bronze.drop("customers", [customer(i) for i in range(1, 6)], D1)
+    # 1 of 5 quarantined (20 %): not over the default share, so the run is ok.
+    calls = [call(i, i) for i in range(1, 5)] + [call(5, 5, complaint_category="Billing")]
+    bronze.drop("call_logs", calls, D1)
+    entry, d = entry_of(run_silver(ctx, D1, expectations=False), "call_logs")
+    assert (entry.status, entry.error, d["quarantined"]) == ("ok", None, 1)
+    # A lower threshold, and a day where 2 of 4 rows are quarantined.
+    monkeypatch.setattr(ctx.settings.quality, "quarantine_warn_share", 0.25)
+    bad = [call(1, 1, complaint_category="Billing"), call(2, 2, complaint_category="Billing")]
+    bronze.drop("call_logs", [call(3, 3), call(4, 4), *bad], D2)
+    entry, d = entry_of(run_silver(ctx, D2, expectations=False), "call_logs")
+    assert entry.status == "warn" and d["quarantine_share"] == 0.5
+    assert "quarantined 2 of 4 rows (over quality.quarantine_warn_share = 0.25)" in entry.error
+    # The ledger keeps it, and `status` (latest_runs) shows the run as warn with the reason.
+    day2 = [r for r in ledger_rows(ctx.settings) if r["run_date"] == D2]
+    assert {r["source"]: r["status"] for r in day2}["call_logs"] == "warn"
+    (run,) = latest_runs(day2)
+    assert run.error is None and run.warning.startswith("call_logs: quarantined 2 of 4 rows")

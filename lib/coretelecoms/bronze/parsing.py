@@ -133,6 +133,15 @@ def parse_csv(
         return Rejection(file, "empty file (header only)", empty=True)
     mapping = map_header(header, source)
     width = len(header)
+    if not set(mapping.positions) - {"source_index"}:
+        # A headerless export: its first record would be taken as the header and every column rescued as
+        # unknown. The fields are not echoed (they are a record: names, e-mails).
+        expected = ", ".join(c for c in COLUMNS[source] if c != "source_index")
+        return Rejection(
+            file,
+            f"no header: none of the first row's {width} fields names a column of the {source} contract "
+            f"(expected {expected}); a headerless export?",
+        )
     schema = T.StructType(
         [T.StructField(f"c{i}", T.StringType()) for i in range(width)]
         + [T.StructField("_corrupt_record", T.StringType())]

@@ -43,8 +43,11 @@ class ObjectSource:
 
     def matches(self, key: str) -> bool:
         """The object's name is the documented one, in any letter case (`call_logs_day_2025-11-20.CSV`):
-        exporters upper-case extensions, and a case-sensitive match used to drop such files silently."""
-        pattern = re.escape(self.expected).replace(re.escape("{day}"), r"\d{4}-\d{2}-\d{2}")
+        exporters upper-case extensions, and a case-sensitive match used to drop such files silently. A
+        part of a split drop (`..._2025-11-20_part2.json`) is the same delivery and matches too."""
+        stem = self.expected[: -len(self.suffix)] if self.expected.endswith(self.suffix) else self.expected
+        pattern = re.escape(stem).replace(re.escape("{day}"), r"\d{4}-\d{2}-\d{2}")
+        pattern += r"(?:_[a-z0-9]+)?" + re.escape(self.suffix)
         return re.fullmatch(pattern, posixpath.basename(key), re.IGNORECASE) is not None
 
     def landing_rel(self, key: str) -> str:

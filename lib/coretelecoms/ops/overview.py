@@ -64,6 +64,7 @@ class RunSummary:
     rows_out: int
     rejected: int
     error: str | None  # the first failed source's "source: error", None when the run succeeded
+    warning: str | None = None  # the first source that ended `warn`: "source: why"
 
     @property
     def seconds(self) -> float:
@@ -86,16 +87,22 @@ def latest_runs(rows: list[dict], limit: int | None = None) -> list[RunSummary]:
     for r in sorted(rows, key=lambda r: r["started_at"]):
         run = runs.get(r["run_id"])
         failed = f"{r['source']}: {r['error'] or ''}" if r["status"] == "failed" else None
+        warned = (
+            f"{r['source']}: {r['error'] or 'warnings (see the ledger details)'}"
+            if r["status"] == "warn"
+            else None
+        )
         if run is None:
             runs[r["run_id"]] = RunSummary(
                 r["run_id"], r["layer"], r["run_date"], r["started_at"], r["ended_at"],
-                r["rows_out"] or 0, r["rejected"] or 0, failed,
+                r["rows_out"] or 0, r["rejected"] or 0, failed, warned,
             )  # fmt: skip
             continue
         run.ended = max(run.ended, r["ended_at"])
         run.rows_out += r["rows_out"] or 0
         run.rejected += r["rejected"] or 0
         run.error = run.error or failed
+        run.warning = run.warning or warned
     latest: dict[tuple, RunSummary] = {}
     for run in runs.values():
         key = (run.layer, run.run_date)

@@ -5,7 +5,7 @@ it removes or leaves clearly named, and writes a JSON report the CLI reads back:
 - delta-contract: every case of coretelecoms.lake.contract (the suite CI runs on delta-rs) against the
   configured engine, each on its own empty table under `<scratch>/contract/`;
 - end-to-end: a tiny generated day through landing, bronze, silver and gold into `<scratch>/lake`;
-- connector: the Snowflake Spark connector into a scratch schema (write, MERGE, read back, drop), only
+- connector: the Snowflake Spark connector into scratch tables (write, MERGE, read back, drop), only
   where warehouse.method is spark-connector (COPY INTO runs in every publish already).
 Locally the same job runs on delta-rs (tests/deploy/test_deploy_smoke.py), so the report and its parsing are tested.
 """
@@ -119,7 +119,9 @@ def end_to_end(settings: Settings, spark: SparkSession, scratch: str, scale: flo
 
 
 def connector_round_trip(settings: Settings, spark: SparkSession, smoke_id: str) -> str:
-    """Write through the connector into a scratch schema, MERGE a change, read it back, drop the schema."""
+    """Write through the connector into two scratch tables of the publish schema, MERGE a change, read it
+    back, drop them. The publish schema, not a scratch schema: the loader role holds exactly the grants
+    publish needs there (USAGE, CREATE TABLE, CREATE STAGE), and no CREATE SCHEMA on the database."""
     from pyspark.sql import types as T
 
     from coretelecoms.publish import loaders
@@ -127,32 +129,33 @@ def connector_round_trip(settings: Settings, spark: SparkSession, smoke_id: str)
 
     loaders.require_spark_connector(spark)
     cfg = settings.warehouse
-    schema = f"SMOKE_{smoke_id.upper().replace('-', '_')}"
-    scratch_cfg = cfg.model_copy(update={"schema_name": schema})
+    prefix = f"SMOKE_{smoke_id.upper().replace('-', '_')}"
+    target, staging = f"{prefix}_TARGET", f"{prefix}_STAGING"
     tag = query_tag("smoke", smoke_id)
-    options = loaders.spark_connector_options(scratch_cfg, tag)
+    options = loaders.spark_connector_options(cfg, tag)
     shape = T.StructType([T.StructField("id", T.LongType()), T.StructField("name", T.StringType())])
     with connect(cfg, tag) as conn:
         cur = conn.cursor()
-        cur.execute(f"CREATE SCHEMA {cfg.database}.{schema}")
         try:
-            cur.execute(f"USE SCHEMA {cfg.database}.{schema}")
-            cur.execute("CREATE TABLE TARGET (ID NUMBER(19,0), NAME VARCHAR)")
-            cur.execute(f"CREATE TABLE STAGING (ID NUMBER(19,0), NAME VARCHAR, {loaders.DELETED} BOOLEAN)")
+            cur.execute(f"CREATE TRANSIENT TABLE {target} (ID NUMBER(19,0), NAME VARCHAR)")
+            cur.execute(
+                f"CREATE TRANSIENT TABLE {staging} (ID NUMBER(19,0), NAME VARCHAR, {loaders.DELETED} BOOLEAN)"
+            )
             first = spark.createDataFrame([(1, "one"), (2, "two")], shape)
-            loaders.write_with_spark_connector(first, options, "TARGET")
+            loaders.write_with_spark_connector(first, options, target)
             change = spark.createDataFrame([(2, "TWO", False), (3, "three", False), (1, None, True)],
                                            "id long, name string, _DELETED boolean")  # fmt: skip
-            loaders.write_with_spark_connector(change, options, "STAGING")
-            cur.execute(loaders.merge_sql("TARGET", "STAGING", ("id",), ["id", "name"]))
-            back = spark.read.format(loaders.SNOWFLAKE_SOURCE).options(**options).option("dbtable", "TARGET")
+            loaders.write_with_spark_connector(change, options, staging)
+            cur.execute(loaders.merge_sql(target, staging, ("id",), ["id", "name"]))
+            back = spark.read.format(loaders.SNOWFLAKE_SOURCE).options(**options).option("dbtable", target)
             got = sorted((int(r["ID"]), r["NAME"]) for r in back.load().collect())
             if got != [(2, "TWO"), (3, "three")]:
                 raise RuntimeError(f"read back {got}, expected [(2, 'TWO'), (3, 'three')]")
         finally:
-            cur.execute(f"DROP SCHEMA IF EXISTS {cfg.database}.{schema}")
+            for table in (target, staging):
+                cur.execute(f"DROP TABLE IF EXISTS {table}")
             cur.close()
-    return f"write, MERGE, read back and drop in {cfg.database}.{schema}"
+    return f"write, MERGE, read back and drop {target} and {staging} in {cfg.database}.{cfg.schema_name}"
 
 
 def run_smoke(settings: Settings, spark: SparkSession, smoke_id: str) -> list[Check]:

@@ -172,6 +172,14 @@ class _Run:
             )
             if plan.outcome.warned:
                 entry.status = "warn"
+            share = ctx.settings.quality.quarantine_warn_share
+            if counts["rows_in"] and counts["quarantined"] > share * counts["rows_in"]:
+                entry.status = "warn"
+                d["quarantine_share"] = round(counts["quarantined"] / counts["rows_in"], 4)
+                entry.error = (
+                    f"quarantined {counts['quarantined']:,} of {counts['rows_in']:,} rows "
+                    f"(over quality.quarantine_warn_share = {share:g}): a broken delivery?"
+                )
         # A clean first run quarantines nothing, yet readers query silver.quarantine: it exists, empty.
         if not ctx.lake.exists(QUARANTINE_TABLE):
             ctx.lake.append(QUARANTINE_TABLE, ctx.spark.createDataFrame([], QUARANTINE_SCHEMA))
