@@ -659,6 +659,9 @@ def demo(
     if "publish" in chain:
         console.print(f'  warehouse: {s.warehouse.path}  (coretelecoms warehouse sql "SELECT …")')
     if "silver" in chain:
+        console.print(
+            f"  quality:   {Path(s.lake.root) / '_quality' / 'index.html'}  (summary; coretelecoms quality docs)"
+        )
         console.print(f"  data docs: {Path(s.lake.root) / '_quality' / 'data_docs' / 'index.html'}")
     not_built = [layer for layer in ("bronze", "silver", "gold", "publish") if layer not in chain]
     if not_built:
