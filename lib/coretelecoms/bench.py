@@ -116,7 +116,7 @@ def run_bronze_landed(s: Settings, run_date: date):
 
 
 def run_bench(s: Settings, *, scale: float, days: int, seed: int, console: Console) -> dict:
-    from coretelecoms.cli import LayerProgress, generate_sources, run_layers
+    from coretelecoms.cli import generate_sources, layer_progress, run_layers
     from coretelecoms.runner import available_chain
 
     steps = []
@@ -167,7 +167,7 @@ def run_bench(s: Settings, *, scale: float, days: int, seed: int, console: Conso
     if "bronze" in chain:
         chain = ["landing", *chain]
     ok = True
-    with LayerProgress(len(dates) * len(chain) + ("gold" in chain)) as shown:
+    with layer_progress(len(dates) * len(chain) + ("gold" in chain)) as shown:
         for run_date in dates:
             ok = all(measure(layer, layer, run_date) for layer in chain)
             if not ok:

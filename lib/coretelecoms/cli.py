@@ -20,6 +20,7 @@ from typer.core import TyperGroup
 from coretelecoms.deploy.cli import emr_app
 from coretelecoms.logs import VERBOSE_ENV, setup_logging
 from coretelecoms.logs import verbose as is_verbose
+from coretelecoms.progress import LayerProgress
 from coretelecoms.secrets import redact
 from coretelecoms.settings import Settings, SettingsError, load_settings
 from coretelecoms.spark import JavaMissingError
@@ -236,7 +237,7 @@ def run_layers(
         raise fail(str(exc), 1) from None
     runs = []
     # A caller running several calls (the benchmark) passes one display for all of them.
-    with contextlib.nullcontext(shown) if shown else LayerProgress(len(dates) * len(layers)) as shown:
+    with contextlib.nullcontext(shown) if shown else layer_progress(len(dates) * len(layers)) as shown:
         for run_date in dates:
             for layer in layers:
                 ctx = ctx.for_layer(layer)
@@ -261,73 +262,10 @@ def run_layers(
     return runs
 
 
-class LayerProgress:
-    """Layer runs (dates × layers) done, elapsed and ETA, and the source or table the running layer is on
-    (coretelecoms.progress). A live bar at a terminal; plain lines when stdout is not one; log records in
-    JSON-log mode (EMR), where a bar would garble the log."""
-
-    def __init__(self, total: int) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self.total, self.finished, self.began = total, 0, time.perf_counter()
-        self.what = ""
-        self.mode = "json" if _state.get("json") else "live" if console.is_terminal else "plain"
-        self.bar = None
-        if self.mode == "live":
-            self.bar = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("elapsed"),
-                TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-                console=console,
-                transient=True,
-            )
-            self.task = self.bar.add_task("", total=total)
-
-    def __enter__(self) -> LayerProgress:
-        from coretelecoms import progress
-
-        self._listening = progress.listening(self.step)
-        self._listening.__enter__()
-        if self.bar:
-            self.bar.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._listening.__exit__(*exc)
-        if self.bar:
-            self.bar.stop()
-
-    def start(self, layer: str, run_date) -> None:
-        self.what = f"{layer} {run_date or ''}".strip()
-        self.step("starting")
-
-    def step(self, doing: str) -> None:
-        line = f"{self.what}: {doing}"
-        if self.mode == "live":
-            self.bar.update(self.task, description=line)
-            return
-        elapsed = time.perf_counter() - self.began
-        counts = f"({self.finished}/{self.total} layer runs done, {elapsed:.0f}s)"
-        if self.mode == "json":
-            log.info("%s %s", line, counts)
-        else:
-            console.print(f"{line} {counts}", highlight=False, soft_wrap=True)
-
-    def done(self) -> None:
-        self.finished += 1
-        if self.bar:
-            self.bar.advance(self.task)
+def layer_progress(total: int) -> LayerProgress:
+    """The display for `total` layer runs: JSON-log mode logs, a terminal gets a bar, anything else lines."""
+    mode = "json" if _state.get("json") else "live" if console.is_terminal else "plain"
+    return LayerProgress(total, console, mode, log)
 
 
 def print_run(run) -> None:
@@ -486,6 +424,7 @@ def quality_docs(
     """Where to read the quality reports: the summary page (each table's latest run, rules broken,
     quarantine) and the Data Docs index. For an s3:// lake, a pre-signed URL of the summary on S3 (the Data
     Docs pages and their assets are separate objects: read the whole site with --download DIR)."""
+    from coretelecoms.quality.docs_site import serve_folder
     from coretelecoms.quality.gx import docs_index, quality_root
     from coretelecoms.quality.remote import SUMMARY, download_site, quality_site, site_index
 
@@ -509,29 +448,11 @@ def quality_docs(
         raise fail(str(exc)) from None
     console.print(f"summary:   {page}\ndata docs: {index}", soft_wrap=True, highlight=False)
     if serve:
-        serve_folder(page.parent, port)
+        serve_folder(page.parent, port, console.print)
     elif open_browser:
         import webbrowser
 
         webbrowser.open((page if page.is_file() else index).as_uri())
-
-
-def serve_folder(folder: Path, port: int) -> None:
-    """Serve `folder` on 127.0.0.1 only (the pages hold row counts of production tables)."""
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args) -> None:  # one line per request would bury the URL
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Quiet, directory=str(folder)))
-    console.print(f"serving http://127.0.0.1:{server.server_address[1]}/index.html  (Ctrl-C stops)")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
 
 
 # ---------------------------------------------------------------- erasure

@@ -71,14 +71,19 @@ class RunSummary:
         return (self.ended - self.started).total_seconds()
 
 
-def ledger_rows(settings: Settings) -> list[dict]:
+def table_rows(root: str, table: str, columns: list[str] | None = None) -> list[dict]:
+    """A small table's rows read with delta-rs ([] when it does not exist yet)."""
     from deltalake import DeltaTable
 
-    path = table_path(settings.lake.root, LEDGER)
+    path = table_path(root, table)
     if not DeltaTable.is_deltatable(path):
         return []
     # to_pyarrow_dataset, not to_pyarrow_table: the latter aborts the interpreter at exit (deltalake 1.6).
-    return DeltaTable(path).to_pyarrow_dataset().to_table().to_pylist()
+    return DeltaTable(path).to_pyarrow_dataset().to_table(columns=columns).to_pylist()
+
+
+def ledger_rows(settings: Settings) -> list[dict]:
+    return table_rows(settings.lake.root, LEDGER)
 
 
 def latest_runs(rows: list[dict], limit: int | None = None) -> list[RunSummary]:

@@ -188,3 +188,21 @@ def make_offline(site) -> int:
             site.write(key, page.encode("utf-8"))
             rewritten += 1
     return rewritten
+
+
+def serve_folder(folder: Path, port: int, say=print) -> None:
+    """Serve `folder` on 127.0.0.1 only (the pages hold row counts of production tables)."""
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:  # one line per request would bury the URL
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Quiet, directory=str(folder)))
+    say(f"serving http://127.0.0.1:{server.server_address[1]}/index.html  (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

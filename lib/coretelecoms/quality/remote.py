@@ -28,9 +28,10 @@ SUMMARY = "index.html"  # the reviewer's summary page (quality.summary)
 def quality_site(lake_root: str, client=None) -> S3Site:
     """`<lake>/_quality/` of an s3:// lake."""
     from coretelecoms.lake.engine import s3_client
+    from coretelecoms.landing.store import split_s3
 
-    bucket, _, prefix = lake_root.split("://", 1)[1].partition("/")
-    under = f"{prefix.strip('/')}/_quality" if prefix.strip("/") else "_quality"
+    bucket, prefix = split_s3(lake_root)
+    under = f"{prefix}/_quality" if prefix else "_quality"
     return S3Site(bucket, under, client or s3_client())
 
 

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from coretelecoms.ops.overview import table_path
+from coretelecoms.ops.overview import table_rows
+from coretelecoms.quality.metrics import TABLE as METRICS
+from coretelecoms.quality.remote import SUMMARY
 
-METRICS = "_quality.metrics"
+# silver.tables.QUARANTINE_TABLE; not imported: quality sits below the layers.
 QUARANTINE = "silver.quarantine"
-PAGE = "index.html"
+PAGE = SUMMARY
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 
 
@@ -40,15 +42,6 @@ class TableSummary:
     broken: list[Broken]
     quarantined: int
     links: list[dict] = field(default_factory=list)
-
-
-def _rows(lake_root: str, table: str, columns: list[str] | None = None) -> list[dict]:
-    from deltalake import DeltaTable
-
-    path = table_path(lake_root, table)
-    if not DeltaTable.is_deltatable(path):
-        return []
-    return DeltaTable(path).to_pyarrow_dataset().to_table(columns=columns).to_pylist()
 
 
 def gates(m: dict) -> bool:
@@ -162,8 +155,8 @@ def render(lake_root: str, root: Path) -> Path:
     """Write `<root>/index.html` (root = the quality folder holding gx/ and data_docs/)."""
     import jinja2
 
-    metrics = _rows(lake_root, METRICS)
-    quarantine = _rows(lake_root, QUARANTINE, ["table_name", "_source_date"])
+    metrics = table_rows(lake_root, METRICS)
+    quarantine = table_rows(lake_root, QUARANTINE, ["table_name", "_source_date"])
     counts: dict[str, int] = defaultdict(int)
     for q in quarantine:
         counts[q["table_name"]] += 1
