@@ -426,7 +426,7 @@ def quality_docs(
     Docs pages and their assets are separate objects: read the whole site with --download DIR)."""
     from coretelecoms.quality.docs_site import serve_folder
     from coretelecoms.quality.gx import docs_index, quality_root
-    from coretelecoms.quality.remote import SUMMARY, download_site, quality_site, site_index
+    from coretelecoms.quality.remote import SITE_DIR, SUMMARY, download_site, quality_site, site_index
 
     s = settings()
     try:
@@ -443,7 +443,7 @@ def quality_docs(
                     )
                 return
             page = download_site(site, download)
-            index = page.parent / "data_docs" / "index.html"
+            index = page.parent / SITE_DIR / "index.html"
     except FileNotFoundError as exc:
         raise fail(str(exc)) from None
     console.print(f"summary:   {page}\ndata docs: {index}", soft_wrap=True, highlight=False)

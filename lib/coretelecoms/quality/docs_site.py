@@ -117,17 +117,14 @@ class S3Site:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def keys(self) -> Iterator[str]:
-        start = self._key("")
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start):
-            for obj in page.get("Contents", []):
-                yield obj["Key"][len(start) :]
+        return iter(self.etags())
 
     def pages(self) -> Iterator[str]:
         return (k for k in self.keys() if k.endswith(".html"))
 
-    def etags(self, under: str) -> dict[str, str]:
-        """Key (relative to the prefix) -> ETag of every object below `under`."""
-        start = self._key(under.strip("/") + "/")
+    def etags(self, under: str = "") -> dict[str, str]:
+        """Key (relative to the prefix) -> ETag of every object below `under` (all of the site's by default)."""
+        start = self._key(under.strip("/") + "/" if under.strip("/") else "")
         found = {}
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start):
             for obj in page.get("Contents", []):

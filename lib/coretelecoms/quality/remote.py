@@ -4,7 +4,8 @@ GX 1.x keeps its stores (suites, validation definitions, validation results) and
 file system only; its S3 store backends were removed (GX recommends a file-system project synced with S3).
 EMR Serverless throws a worker's disk away after each job, so a job pulls `_quality/gx/` from S3 before it
 validates, pulls the project and the site again just before it rebuilds the site (what other jobs added
-meanwhile: GX's index lists the pages the site holds), and pushes its new results and pages back. Every job therefore adds to one site that lists them all.
+meanwhile: GX's index lists the pages the site holds), and pushes its new results and pages back. Every
+job therefore adds to one site that lists them all.
 
 Only what differs is sent (S3's ETag of a single-part put is the MD5 of its bytes), and only what this
 job pruned is deleted, so a concurrent job's new results are never removed.
