@@ -160,14 +160,14 @@ def submit(
 @emr_app.command()
 def smoke(
     smoke_id: Annotated[
-        str | None, typer.Option(help="Names the run, its scratch prefix and schema (default: UTC time).")
+        str | None, typer.Option(help="Names the run, its scratch prefix and tables (default: UTC time).")
     ] = None,
     env: EnvOption = "emr",
 ) -> None:
     """Prove the cluster on its first run: one job that runs the Delta contract suite on delta-spark (the
     suite CI runs on delta-rs), a tiny generated day landing→gold on a scratch prefix of the lake
-    (<lake>/_smoke/<id>/), and a Snowflake Spark connector round trip in scratch tables of the publish
-    schema (write, MERGE, read back, drop). Waits for it, prints a pass/fail table, exits 1 on any failure. Run it right after
+    (<lake>/_smoke/<id>/), and a Snowflake Spark connector round trip in scratch tables (write, MERGE,
+    read back, drop). Waits for it, prints a pass/fail table, exits 1 on any failure. Run it right after
     `terraform apply` and `emr package --upload`.
     """
     from coretelecoms.deploy.emr import EmrError, smoke_report, submit_smoke, wait_for
