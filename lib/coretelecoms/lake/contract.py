@@ -171,6 +171,28 @@ def schema_evolves_additively_on_append(spark, lake):
     assert got == {1: None, 2: "e"}
 
 
+def the_transaction_check_is_part_of_the_commit(spark, lake):
+    """A writer whose pre-check ran before another writer committed the same application transaction
+    (two processes racing) is refused by the commit itself: one copy of the rows, never two."""
+    lake.append("bronze.x", df(spark, rows([1])))
+    stale = type(lake).already_committed
+    lake.already_committed = lambda table, txn: (
+        False
+    )  # the check both writers passed, before either committed
+    try:
+        assert lake.append("bronze.x", df(spark, rows([2])), txn=Txn("bronze.x/race", 0)).committed
+        for write in (
+            lambda: lake.append("bronze.x", df(spark, rows([2])), txn=Txn("bronze.x/race", 0)),
+            lambda: lake.merge("bronze.x", df(spark, rows([2, 9])), keys=["id"], txn=Txn("bronze.x/race", 0)),
+            lambda: lake.delete("bronze.x", "id = 1", txn=Txn("bronze.x/race", 0)),
+        ):
+            assert not write().committed
+    finally:
+        del lake.already_committed
+    assert type(lake).already_committed is stale
+    assert content(lake, "bronze.x") == sorted(rows([1]) + rows([2]))
+
+
 CASES: tuple[Callable, ...] = (
     append_creates_then_adds_and_read_keeps_types,
     read_an_older_version,
@@ -182,6 +204,7 @@ CASES: tuple[Callable, ...] = (
     delete,
     history_is_newest_first_with_operations,
     idempotent_commit_replay_is_skipped,
+    the_transaction_check_is_part_of_the_commit,
     change_feed_between_versions,
     optimize_compacts_and_vacuum_removes_unreferenced_files,
     schema_evolves_additively_on_append,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, Transaction, WriterProperties, write_deltalake
-from deltalake.exceptions import TableNotFoundError
+from deltalake.exceptions import DeltaError, TableNotFoundError
 from pyspark.sql import DataFrame
 from pyspark.sql.pandas.types import from_arrow_schema
 
@@ -134,21 +134,53 @@ class DeltaRsEngine(DeltaEngine):
             .select(*[f"`{name}`" for name in schema.names])
         )
 
+    def _snapshot(self, table: str) -> DeltaTable | None:
+        try:
+            return self._table(table)
+        except TableNotFoundError:
+            return None
+
+    def _once(
+        self, table: str, txn: Txn | None, write: Callable[[DeltaTable | None], WriteResult]
+    ) -> WriteResult:
+        """Run `write` against one snapshot, checked for `txn` first, so the check is part of the commit.
+
+        The pre-checks in the public methods only save staging work. Between them and the commit another
+        process may commit the same application transaction; delta-rs then rebases our commit over that
+        one, sees the same app id in it and refuses ("Concurrent transaction"), or loses the race for
+        version 0 of a new table. Either way the transaction is now committed, by the other writer: a skip.
+        """
+        dt = self._snapshot(table)
+        if dt is not None and txn is not None:
+            done = dt.transaction_version(txn.app_id)
+            if done is not None and done >= txn.version:
+                return WriteResult(False, dt.version())
+        try:
+            return write(dt)
+        except DeltaError:
+            if txn is not None and self.already_committed(table, txn):
+                return WriteResult(False, self.version(table))
+            raise
+
     def _write(self, table: str, data: Staged, mode: str, partition_by, predicate, txn) -> WriteResult:
-        path = self.path(table)
-        write_deltalake(
-            path,
-            data.reader(),
-            mode=mode,
-            partition_by=partition_by if not self.exists(table) else None,
-            predicate=predicate,
-            schema_mode="merge" if predicate is None else None,
-            configuration={CDF_PROPERTY: "true"},
-            storage_options=self.storage_options or None,
-            writer_properties=WRITER,
-            commit_properties=_commit(txn),
-        )
-        return WriteResult(True, self.version(table), {"num_added_rows": data.num_rows})
+        def write(dt: DeltaTable | None) -> WriteResult:
+            # A new table is created with mode "error": if another writer created it since our snapshot,
+            # this fails instead of appending to a table whose transactions were never checked.
+            write_deltalake(
+                dt if dt is not None else self.path(table),
+                data.reader(),
+                mode=mode if dt is not None else "error",
+                partition_by=partition_by if dt is None else None,
+                predicate=predicate,
+                schema_mode="merge" if predicate is None else None,
+                configuration={CDF_PROPERTY: "true"},
+                storage_options=(self.storage_options or None) if dt is None else None,
+                writer_properties=WRITER,
+                commit_properties=_commit(txn),
+            )
+            return WriteResult(True, self.version(table), {"num_added_rows": data.num_rows})
+
+        return self._once(table, txn, write)
 
     def append(self, table, df, *, partition_by=None, txn=None) -> WriteResult:
         if self.already_committed(table, txn):
@@ -184,34 +216,40 @@ class DeltaRsEngine(DeltaEngine):
         with self._staged(df) as data:
             if not self.exists(table):
                 result = self._write(table, data, "append", partition_by, None, txn)
-                result.metrics = {"num_target_rows_inserted": data.num_rows}
+                if result.committed:
+                    result.metrics = {"num_target_rows_inserted": data.num_rows}
                 return result
-            on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
-            merger = self._table(table).merge(
-                source=data.reader(),
-                predicate=on,
-                source_alias="s",
-                target_alias="t",
-                merge_schema=True,
-                writer_properties=WRITER,
-                commit_properties=_commit(txn),
-            )
-            if update:
-                merger = merger.when_matched_update_all(predicate=update_condition)
-            if insert:
-                merger = merger.when_not_matched_insert_all()
-            if delete_not_matched_by_source:
-                merger = merger.when_not_matched_by_source_delete()
-            metrics = merger.execute()
-            return WriteResult(True, self.version(table), metrics)
+
+            def write(dt: DeltaTable | None) -> WriteResult:
+                on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+                merger = (dt or self._table(table)).merge(
+                    source=data.reader(),
+                    predicate=on,
+                    source_alias="s",
+                    target_alias="t",
+                    merge_schema=True,
+                    writer_properties=WRITER,
+                    commit_properties=_commit(txn),
+                )
+                if update:
+                    merger = merger.when_matched_update_all(predicate=update_condition)
+                if insert:
+                    merger = merger.when_not_matched_insert_all()
+                if delete_not_matched_by_source:
+                    merger = merger.when_not_matched_by_source_delete()
+                metrics = merger.execute()
+                return WriteResult(True, self.version(table), metrics)
+
+            return self._once(table, txn, write)
 
     def delete(self, table, predicate, *, txn=None) -> WriteResult:
-        if self.already_committed(table, txn):
-            return WriteResult(False, self.version(table))
-        metrics = self._table(table).delete(
-            predicate, writer_properties=WRITER, commit_properties=_commit(txn)
-        )
-        return WriteResult(True, self.version(table), metrics)
+        def write(dt: DeltaTable | None) -> WriteResult:
+            metrics = (dt or self._table(table)).delete(
+                predicate, writer_properties=WRITER, commit_properties=_commit(txn)
+            )
+            return WriteResult(True, self.version(table), metrics)
+
+        return self._once(table, txn, write)
 
     def history(self, table, limit=None) -> list[dict[str, Any]]:
         return [

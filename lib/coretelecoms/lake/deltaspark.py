@@ -10,6 +10,7 @@ commit's `operationMetrics` (`numOutputRows`, `numTargetRowsUpdated`, ...), what
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
@@ -49,12 +50,14 @@ class DeltaSparkEngine(DeltaEngine):
             return self._session_conf({})
         return self._session_conf({TXN_APP_CONF: txn.app_id, TXN_VERSION_CONF: str(txn.version)})
 
-    def _committed(self, table: str, before: int | None) -> WriteResult:
+    def _committed(self, table: str, before: int | None, txn: Txn | None) -> WriteResult:
         """The commit a write made, with its operation metrics (the names DESCRIBE HISTORY shows);
-        no metrics when the statement committed nothing (the version did not move)."""
+        not committed, no metrics, when the version did not move: Delta checks the application transaction
+        inside its commit and skips a write whose version it already holds (another writer got there
+        between our pre-check and the commit), and its conflict check fails one of two concurrent ones."""
         last = self.history(table, limit=1)[0]
-        metrics = last["metrics"] if before is None or last["version"] > before else {}
-        return WriteResult(True, last["version"], metrics)
+        moved = before is None or last["version"] > before
+        return WriteResult(moved or txn is None, last["version"], last["metrics"] if moved else {})
 
     def exists(self, table: str) -> bool:
         jvm = self.spark.sparkContext._jvm
@@ -84,22 +87,39 @@ class DeltaSparkEngine(DeltaEngine):
             writer = writer.option("txnAppId", txn.app_id).option("txnVersion", txn.version)
         return writer
 
+    def _once(self, table: str, txn: Txn | None, write: Callable[[int | None], None]) -> WriteResult:
+        """Run one write; of two writers committing the same application transaction at once, Delta's
+        conflict check fails the later with ConcurrentTransactionException: the other one holds it now."""
+        before = self.version(table)
+        try:
+            write(before)
+        except Exception as exc:
+            raced = "ConcurrentTransaction" in f"{type(exc).__name__} {exc}"
+            if raced and txn is not None and self.already_committed(table, txn):
+                return WriteResult(False, self.version(table))
+            raise
+        return self._committed(table, before, txn)
+
     def append(self, table, df, *, partition_by=None, txn=None) -> WriteResult:
         if self.already_committed(table, txn):
             return WriteResult(False, self.version(table))
-        before = self.version(table)
-        self._writer(df, "append", before is None, partition_by, txn).save(self.path(table))
-        return self._committed(table, before)
+
+        def write(before: int | None) -> None:
+            self._writer(df, "append", before is None, partition_by, txn).save(self.path(table))
+
+        return self._once(table, txn, write)
 
     def overwrite(self, table, df, *, predicate=None, partition_by=None, txn=None) -> WriteResult:
         if self.already_committed(table, txn):
             return WriteResult(False, self.version(table))
-        before = self.version(table)
-        writer = self._writer(df, "overwrite", before is None, partition_by, txn)
-        if predicate is not None and before is not None:
-            writer = writer.option("replaceWhere", predicate)
-        writer.save(self.path(table))
-        return self._committed(table, before)
+
+        def write(before: int | None) -> None:
+            writer = self._writer(df, "overwrite", before is None, partition_by, txn)
+            if predicate is not None and before is not None:
+                writer = writer.option("replaceWhere", predicate)
+            writer.save(self.path(table))
+
+        return self._once(table, txn, write)
 
     def merge(
         self,
@@ -120,7 +140,6 @@ class DeltaSparkEngine(DeltaEngine):
             return (
                 self.append(table, df, partition_by=partition_by, txn=txn) if insert else WriteResult(False)
             )
-        before = self.version(table)
         view = f"merge_source_{abs(hash((table, id(df))))}"
         df.createOrReplaceTempView(view)
         on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
@@ -135,20 +154,25 @@ class DeltaSparkEngine(DeltaEngine):
         sql = f"MERGE WITH SCHEMA EVOLUTION INTO {self._ref(table)} t USING {view} s ON {on} " + " ".join(
             clauses
         )
-        try:
+
+        def write(before: int | None) -> None:
             with self._txn_conf(txn):
                 self.spark.sql(sql).collect()
+
+        try:
+            return self._once(table, txn, write)
         finally:
             self.spark.catalog.dropTempView(view)
-        return self._committed(table, before)
 
     def delete(self, table, predicate, *, txn=None) -> WriteResult:
         if self.already_committed(table, txn):
             return WriteResult(False, self.version(table))
-        before = self.version(table)
-        with self._txn_conf(txn):
-            self.spark.sql(f"DELETE FROM {self._ref(table)} WHERE {predicate}").collect()
-        return self._committed(table, before)
+
+        def write(before: int | None) -> None:
+            with self._txn_conf(txn):
+                self.spark.sql(f"DELETE FROM {self._ref(table)} WHERE {predicate}").collect()
+
+        return self._once(table, txn, write)
 
     def history(self, table, limit=None) -> list[dict[str, Any]]:
         sql = f"DESCRIBE HISTORY {self._ref(table)}" + (f" LIMIT {int(limit)}" if limit else "")
