@@ -59,8 +59,8 @@ def run(spark, messy_sources, tmp_path_factory):
 
 def landing_path(run, key: str) -> str:
     if key == "gsheets/agents.csv":  # the sheet lands as one snapshot per change, named by its run date
-        return f"{run['ctx'].settings.lake.root}/landing/gsheets/agents/agents_{D1}.csv"
-    return f"{run['ctx'].settings.lake.root}/landing/{run['sources'].landing_rel(key)}"
+        return f"gsheets/agents/agents_{D1}.csv"
+    return run["sources"].landing_rel(key)
 
 
 def redelivered_path(run) -> str:

@@ -15,7 +15,7 @@ CALL_HEADER = ",call ID,customeR iD,COMPLAINT_catego ry,agent ID,call_start_time
 
 
 def landed(path, day=date(2025, 11, 20)):
-    return LandedFile(f"file:{path}", path.stat().st_size, day)
+    return LandedFile(f"file:{path}", path.stat().st_size, day, f"s3/call logs/{path.name}")
 
 
 def rows(parsed: Parsed):
@@ -102,7 +102,7 @@ def test_csv_multiline_records_count_once_and_values_stay_text(spark, tmp_path):
     assert got[1]["date_of_birth"] == "" and got[1]["email"] is None  # quoted empty vs absent
     assert got[1]["gender"] == "M" and got[2]["address"] == "Plain 1"
     assert all(r["_corrupt_record"] is None and r["_rescued_data"] is None for r in got)
-    assert got[0]["_source_file"] == str(f) and got[0]["_source_date"] == date(2025, 11, 20)
+    assert got[0]["_source_file"] == f"s3/call logs/{f.name}" and got[0]["_source_date"] == date(2025, 11, 20)
     assert got[0]["_ingested_at"] == TS and got[0]["_run_id"] == "run-1"
     assert parsed.frame.columns == [
         *COLUMNS["customers"],

@@ -116,7 +116,9 @@ def test_the_sheet_snapshot_lands_only_when_it_changed(spark, tmp_path, monkeypa
     assert row["source_uri"] == f"gsheets:{TITLE}/agents" and row["landing_path"].endswith(
         "agents_2025-11-22.csv"
     )
-    assert Path(row["landing_path"]).read_text() == AGENTS.replace("intern", "Junior")
+    assert (Path(ctx.settings.lake.root) / "landing" / row["landing_path"]).read_text() == AGENTS.replace(
+        "intern", "Junior"
+    )
 
 
 def test_a_sheet_the_account_cannot_see_fails_only_the_agents(

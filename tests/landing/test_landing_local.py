@@ -61,7 +61,7 @@ def test_each_source_lands_once_under_its_original_name(spark, tmp_path, postgre
     ).read_text()
 
     rows = {r["landing_path"]: r for r in ctx.lake.read(LANDED).collect()}
-    row = rows[str(call)]
+    row = rows["s3/call logs/call_logs_day_2025-11-20.csv"]  # keys relative to landing, never absolute
     assert row["size"] == call.stat().st_size and row["sha256"] == sha(call) and row["version"] == 1
     assert row["source_key"] == "call logs/call_logs_day_2025-11-20.csv" and row["drop_date"] == D1
     assert row["etag"] and row["landed_at"] and row["copy_seconds"] >= 0
@@ -203,11 +203,12 @@ def test_a_run_killed_mid_landing_keeps_what_it_recorded_and_the_rerun_lands_the
     assert len(keys) == len(set(keys)) == 6
     assert sorted(r["version"] for r in rows if r["source"] == "customers") == [1, 2]
     v1 = next(r for r in rows if r["source"] == "customers" and r["version"] == 1)
-    assert (
-        Path(v1["landing_path"]).read_bytes() == first and v1["sha256"] == hashlib.sha256(first).hexdigest()
-    )
+    assert (tmp_path / "lake" / "landing" / v1["landing_path"]).read_bytes() == first and v1[
+        "sha256"
+    ] == hashlib.sha256(first).hexdigest()
+    landing = tmp_path / "lake" / "landing"
     on_disk = {
-        str(p) for p in (tmp_path / "lake" / "landing").rglob("*") if p.is_file() and "_tmp" not in p.parts
+        p.relative_to(landing).as_posix() for p in landing.rglob("*") if p.is_file() and "_tmp" not in p.parts
     }
     assert on_disk == {r["landing_path"] for r in rows}  # nothing landed twice, nothing unrecorded
 

@@ -95,7 +95,7 @@ def run_bronze(ctx: RunContext, run_date: date, *, land: bool = True) -> list[Le
     if land:
         landing = {e.source: e for e in run_landing(ctx.for_layer("landing"), run_date)}
     store = landing_store(ctx)
-    landed = landed_files(ctx)
+    landed = landed_files(ctx, store.root)
     # The five streams run side by side: each is mostly latency (checkpoint I/O, small jobs), and the
     # big customers file parses on one core while the daily files use the other.
     started = now()

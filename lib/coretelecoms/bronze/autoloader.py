@@ -18,7 +18,7 @@ processes everything new and stops.
 
 Ingestion: in `foreachBatch` the batch's files are parsed (`parsing.py`: CSV by Spark with headers mapped
 by name, JSON flattened in code), unioned and appended through the lake module (Spark -> Arrow -> Delta)
-with the application transaction `Txn(app_id=f"{table}@{checkpoint}", version=batch_id)`. If the process
+with the application transaction `Txn(app_id=f"{table}@_checkpoints/{table}", version=batch_id)`. If the process
 dies after the Delta commit but before Spark commits the batch to the checkpoint, the restarted query
 replays the same batch id with the same files, the lake finds that transaction version committed and
 skips it: nothing lost, nothing doubled (`AFTER_COMMIT` lets a test crash at exactly that point). Files
@@ -51,7 +51,7 @@ from coretelecoms.bronze.contract import PARTITION_BY
 from coretelecoms.bronze.parsing import LandedFile, Parsed, Rejection, parse_csv, parse_json
 from coretelecoms.context import RunContext
 from coretelecoms.lake import Txn
-from coretelecoms.landing.store import date_in_name, local_path
+from coretelecoms.landing.store import date_in_name, landing_key
 
 REJECTED_TABLE = "bronze.rejected_files"
 REJECTED_SCHEMA = T.StructType(
@@ -120,6 +120,8 @@ class Stats:
     extra_columns: dict[str, list[str]] = field(default_factory=dict)
     reordered_files: list[str] = field(default_factory=list)
     rows_per_file: dict[str, int] = field(default_factory=dict)
+    # Files the stream offered that bronze already holds (a moved lake, a lost checkpoint): skipped.
+    already_ingested: list[str] = field(default_factory=list)
     error: BaseException | None = None
 
     def details(self) -> str:
@@ -134,6 +136,7 @@ class Stats:
                 "empty_files": self.empty,
                 "rejected_files": self.rejected,
                 "rows_per_file": self.rows_per_file,
+                "already_ingested": self.already_ingested,
             }
         )
 
@@ -142,12 +145,12 @@ def checkpoint_path(ctx: RunContext, table: str) -> str:
     return f"{ctx.settings.lake.root.rstrip('/')}/_checkpoints/{table}"
 
 
-def source_date(uri: str, landed: dict[str, dict], run_date: date) -> date:
+def source_date(key: str, landed: dict[str, dict], run_date: date) -> date:
     """The drop date in the file name; for static files (customers) the run date they landed on."""
-    row = landed.get(local_path(uri))
+    row = landed.get(key)
     if row is not None and (row.get("drop_date") or row.get("run_date")):
         return row.get("drop_date") or row["run_date"]
-    return date_in_name(local_path(uri)) or run_date
+    return date_in_name(key) or run_date
 
 
 class Ingestion:
@@ -167,7 +170,8 @@ class Ingestion:
         self.landed = landed
         self.run_date = run_date
         self.checkpoint = checkpoint_path(ctx, source.table)
-        self.app_id = f"{source.table}@{self.checkpoint}"
+        # Relative to the lake, like every key this stream records, so a moved lake finds its commits.
+        self.app_id = f"{source.table}@_checkpoints/{source.table}"
         self.stats = Stats()
 
     # ------------------------------------------------------------ the stream
@@ -256,22 +260,20 @@ class Ingestion:
             self.stats.replayed_batches += 1
             return
         rows = sorted(batch.collect(), key=lambda r: (r["modificationTime"], r["path"]))
-        if not rows:
+        files = []
+        for r in rows:
+            key = landing_key(r["path"], self.landing_root)
+            files.append(
+                LandedFile(r["path"], r["length"], source_date(key, self.landed, self.run_date), key)
+            )
+        files = self._not_yet_ingested(files)
+        if not files:
             return
         self.stats.batches += 1
-        self.stats.files += len(rows)
+        self.stats.files += len(files)
         ingested_at = now()
         parse = parse_json if self.source.fmt == "json" else parse_csv
-        results = [
-            parse(
-                ctx.spark,
-                LandedFile(r["path"], r["length"], source_date(r["path"], self.landed, self.run_date)),
-                self.source.name,
-                ingested_at,
-                ctx.run_id,
-            )
-            for r in rows
-        ]
+        results = [parse(ctx.spark, f, self.source.name, ingested_at, ctx.run_id) for f in files]
         rejections = [r for r in results if isinstance(r, Rejection)]
         parsed = [r for r in results if isinstance(r, Parsed)]
         self._reject(rejections, batch_id, ingested_at)
@@ -299,10 +301,44 @@ class Ingestion:
         self.stats.rows_out += total
         self.stats.corrupt_records += sum(c for _, c in per_file.values())
         for p in parsed:
-            n = per_file.get(p.file.path, (0, 0))[0]
-            self.stats.rows_per_file[p.file.path] = n
+            n = per_file.get(p.file.key, (0, 0))[0]
+            self.stats.rows_per_file[p.file.key] = n
             for column in p.header.missing:
                 self.stats.missing_columns[column] = self.stats.missing_columns.get(column, 0) + n
+
+    def _not_yet_ingested(self, files: list[LandedFile]) -> list[LandedFile]:
+        """Drop files whose key bronze already holds, in the table or in `bronze.rejected_files`.
+
+        The stream's checkpoint remembers files by absolute path, so in a lake copied or moved elsewhere
+        (or after a lost checkpoint) it offers every file again; bronze's own record of keys says which
+        it took. Only the partitions of the files' drop dates are read: nothing, on a normal new day."""
+        if not files:
+            return files
+        table, lake = self.source.table, self.ctx.lake
+        dates = sorted({f.source_date for f in files})
+        keys = {f.key for f in files}
+        known: set[str] = set()
+        if lake.exists(table):
+            known |= {
+                r[0]
+                for r in lake.read(table)
+                .filter(F.col("_source_date").isin(dates) & F.col("_source_file").isin(sorted(keys)))
+                .select("_source_file")
+                .distinct()
+                .collect()
+            }
+        with _REJECTED_LOCK:
+            rejected = lake.exists(REJECTED_TABLE)
+        if rejected:
+            known |= {
+                r[0]
+                for r in lake.read(REJECTED_TABLE)
+                .filter((F.col("source") == self.source.name) & F.col("file").isin(sorted(keys)))
+                .select("file")
+                .collect()
+            }
+        self.stats.already_ingested.extend(sorted(keys & known))
+        return [f for f in files if f.key not in known]
 
     def _counts(self, parsed: list[Parsed], ingested_at: datetime) -> dict[str, tuple[int, int]]:
         """Rows and corrupt records per file, read back from what this batch committed: two columns of
@@ -323,18 +359,18 @@ class Ingestion:
 
     def _note_shape(self, p: Parsed) -> None:
         if p.header.extras:
-            self.stats.extra_columns[p.file.path] = [name for _, name in p.header.extras]
+            self.stats.extra_columns[p.file.key] = [name for _, name in p.header.extras]
         if p.header.reordered:
-            self.stats.reordered_files.append(p.file.path)
+            self.stats.reordered_files.append(p.file.key)
 
     def _reject(self, rejections: list[Rejection], batch_id: int, detected_at: datetime) -> None:
         if not rejections:
             return
         for r in rejections:
-            self.stats.rejected.append({"file": r.file.path, "reason": r.reason})
+            self.stats.rejected.append({"file": r.file.key, "reason": r.reason})
             if r.empty:
-                self.stats.empty.append(r.file.path)
-        rows = [(self.source.name, r.file.path, r.reason, self.ctx.run_id, detected_at) for r in rejections]
+                self.stats.empty.append(r.file.key)
+        rows = [(self.source.name, r.file.key, r.reason, self.ctx.run_id, detected_at) for r in rejections]
         with _REJECTED_LOCK:  # the streams run side by side and share this table
             self.ctx.lake.append(
                 REJECTED_TABLE,

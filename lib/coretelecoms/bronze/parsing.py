@@ -47,10 +47,11 @@ class LandedFile:
     uri: str  # as the stream lists it (`file:/...` locally)
     length: int
     source_date: date
+    key: str  # relative to the landing root (`landing.store.landing_key`): what `_source_file` holds
 
     @property
     def path(self) -> str:
-        """The decoded landing path stored in `_source_file` (Hadoop lists paths decoded; Spark's
+        """The decoded path the file is read from (Hadoop lists paths decoded; Spark's
         `_metadata.file_path` would give `call%20logs`)."""
         return local_path(self.uri)
 
@@ -75,7 +76,7 @@ class Parsed:
 
 def _lineage(df: DataFrame, file: LandedFile, ingested_at: datetime, run_id: str) -> DataFrame:
     return (
-        df.withColumn("_source_file", F.lit(file.path))
+        df.withColumn("_source_file", F.lit(file.key))
         .withColumn("_source_date", F.lit(file.source_date))
         .withColumn("_ingested_at", F.lit(ingested_at.isoformat(sep=" ")).cast(T.TimestampNTZType()))
         .withColumn("_run_id", F.lit(run_id))

@@ -81,14 +81,14 @@ class Lander:
                 return None
             version = (latest["version"] + 1) if latest else 1
             target = version_rel(rel, version, writer.sha256)
-            path = self.store.publish(writer, target)
+            self.store.publish(writer, target)
             landed = LandedFile(
                 source=source,
                 system=system,
                 source_uri=source_uri,
                 source_key=key,
                 version=version,
-                landing_path=path,
+                landing_path=target,
                 size=writer.size,
                 etag=etag,
                 sha256=writer.sha256,

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pyspark.sql import types as T
 
 from coretelecoms.context import RunContext
+from coretelecoms.landing.store import landing_key
 
 TABLE = "_ops.landed_files"
 
@@ -23,7 +24,7 @@ SCHEMA = T.StructType(
         T.StructField("source_uri", T.StringType()),
         T.StructField("source_key", T.StringType()),
         T.StructField("version", T.IntegerType()),
-        T.StructField("landing_path", T.StringType()),
+        T.StructField("landing_path", T.StringType()),  # the key under <lake>/landing, see store.landing_key
         T.StructField("size", T.LongType()),
         T.StructField("etag", T.StringType()),
         T.StructField("sha256", T.StringType()),
@@ -76,8 +77,10 @@ class Registry:
         found = self.versions(source, key)
         return found[-1] if found else None
 
-    def by_landing_path(self) -> dict[str, dict]:
-        return {r["landing_path"]: r for r in self.rows}
+    def by_landing_path(self, root: str) -> dict[str, dict]:
+        """`landing key -> row`; rows recorded with absolute paths (before keys, or in a moved lake's
+        old location) are found by their key too."""
+        return {landing_key(r["landing_path"], root): r for r in self.rows}
 
     def add(self, files: list[LandedFile]) -> None:
         """Record newly landed files (one Delta commit; landing calls it for each file as it lands)."""
@@ -88,6 +91,7 @@ class Registry:
         self.rows.extend(rows)
 
 
-def landed_files(ctx: RunContext) -> dict[str, dict]:
-    """`landing_path -> row` for every landed file (empty before the first landing)."""
-    return Registry(ctx).by_landing_path()
+def landed_files(ctx: RunContext, root: str) -> dict[str, dict]:
+    """`landing key -> row` for every landed file (empty before the first landing); `root` is the
+    landing root the keys are relative to."""
+    return Registry(ctx).by_landing_path(root)

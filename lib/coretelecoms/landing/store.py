@@ -43,6 +43,26 @@ def local_path(uri: str) -> str:
     return uri
 
 
+def landing_key(uri: str, root: str) -> str:
+    """A landed file's key relative to the landing root (`s3/call logs/call_logs_day_2025-11-20.csv`).
+
+    Lineage (`_source_file`), the landing registry and bronze's record of what it ingested hold this key,
+    never an absolute path, so a lake copied or moved (another disk, bucket or prefix) keeps its state.
+    A path under another root (a moved lake's older registry rows) is cut after its `/landing/`."""
+    path, base = _bare(local_path(uri)), _bare(local_path(root)).rstrip("/") + "/"
+    if path.startswith(base):
+        return path[len(base) :]
+    _, found, rest = path.rpartition("/landing/")
+    return rest if found else path
+
+
+def _bare(path: str) -> str:
+    for scheme in ("s3://", "s3a://"):
+        if path.startswith(scheme):
+            return path[len(scheme) :]
+    return path
+
+
 def split_s3(uri: str) -> tuple[str, str]:
     """`s3://bucket/some/prefix` -> (`bucket`, `some/prefix`)."""
     rest = uri[len("s3://") :] if uri.startswith("s3://") else uri[len("s3a://") :]
