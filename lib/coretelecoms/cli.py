@@ -205,17 +205,9 @@ def run_layers(
     object and table of the range not yet landed, as jobs/landing.py does), not date by date. A layer that
     raises is recorded in the ledger as failed, never lost in a traceback.
     """
-    from coretelecoms.ops import ledger
+    from coretelecoms.context import new_run_id
     from coretelecoms.ops.runlock import LockHeld
-    from coretelecoms.runner import (
-        LayerNotBuilt,
-        LayerRun,
-        PreflightError,
-        check_locks,
-        layer_function,
-        run_recorded,
-        start_context,
-    )
+    from coretelecoms.runner import LayerNotBuilt, PreflightError, hold_locks, layer_function, start_context
 
     try:
         functions = {layer: layer_function(layer) for layer in layers}
@@ -227,20 +219,31 @@ def run_layers(
         functions["landing"] = functools.partial(
             functions["landing"], start=landing_range[0], end=landing_range[1]
         )
+    first_run = new_run_id(layers[0])
     try:
-        check_locks(s, layers)
+        locks = hold_locks(s, layers, first_run)
     except LockHeld as exc:
         raise fail(str(exc), 1) from None
-    try:
-        ctx = start_context(s, layers)
-    except PreflightError as exc:
-        raise fail(str(exc), 1) from None
+    with locks:
+        try:
+            ctx = start_context(s, layers)
+        except PreflightError as exc:
+            raise fail(str(exc), 1) from None
+        return _run_each(ctx, layers, dates, functions, resume, shown, first_run)
+
+
+def _run_each(ctx, layers, dates, functions, resume, shown, first_run) -> list:
+    from coretelecoms.ops import ledger
+    from coretelecoms.ops.runlock import LockHeld
+    from coretelecoms.runner import LayerRun, run_recorded
+
     runs = []
+    pending = [first_run]  # the run the locks name already
     # A caller running several calls (the benchmark) passes one display for all of them.
     with contextlib.nullcontext(shown) if shown else layer_progress(len(dates) * len(layers)) as shown:
         for run_date in dates:
             for layer in layers:
-                ctx = ctx.for_layer(layer)
+                ctx = ctx.for_layer(layer, pending.pop() if pending else "")
                 shown.start(layer, run_date)
                 if resume and run_date is not None and ledger.completed(ctx, layer, run_date):
                     console.print(

@@ -35,9 +35,10 @@ class RunContext:
         spark = spark or get_spark(settings)
         return cls(settings=settings, spark=spark, lake=open_lake(settings, spark), layer=layer)
 
-    def for_layer(self, layer: str) -> RunContext:
-        """A context for the next layer in the same process: same session and lake, new run id."""
-        return RunContext(self.settings, self.spark, self.lake, layer)
+    def for_layer(self, layer: str, run_id: str = "") -> RunContext:
+        """A context for the next layer in the same process: same session and lake, a new run id (or the
+        one given: the id the invocation's run locks were taken under)."""
+        return RunContext(self.settings, self.spark, self.lake, layer, run_id)
 
     @property
     def lake_root(self) -> str:

@@ -56,15 +56,9 @@ def main(layer: str, argv: list[str] | None = None) -> int:
     parser = parser_for(layer)
     args = parser.parse_args(argv)
     start_logging(args)
+    from coretelecoms.context import new_run_id
     from coretelecoms.ops.runlock import LockHeld
-    from coretelecoms.runner import (
-        PreflightError,
-        check_locks,
-        dates_between,
-        layer_function,
-        run_recorded,
-        start_context,
-    )
+    from coretelecoms.runner import dates_between, hold_locks, layer_function
 
     if layer == "maintenance" or (args.date and not (args.start or args.end)):
         dates = [args.date]  # maintenance: None when no date is given
@@ -83,19 +77,29 @@ def main(layer: str, argv: list[str] | None = None) -> int:
     run = layer_function(layer)
     if getattr(args, "rebuild", False):
         run = functools.partial(run, rebuild=True)
+    first_run = new_run_id(layer)
     try:
-        check_locks(settings, [layer])
+        locks = hold_locks(settings, [layer], first_run)
     except LockHeld as exc:  # another run holds the layer: one line, exit 1, before Spark starts
         log.error(str(exc), extra={"layer": layer})
         return 1
+    with locks:
+        return _run_dates(settings, layer, run, dates, first_run)
+
+
+def _run_dates(settings, layer: str, run, dates: list, first_run: str) -> int:
+    from coretelecoms.ops.runlock import LockHeld
+    from coretelecoms.runner import PreflightError, run_recorded, start_context
+
     try:
         ctx = start_context(settings, [layer])
     except PreflightError as exc:
         log.error(str(exc))
         return 1
     failed = False
+    pending = [first_run]  # the run the locks name already
     for run_date in dates:
-        ctx = ctx.for_layer(layer)
+        ctx = ctx.for_layer(layer, pending.pop() if pending else "")
         try:
             entries = run_recorded(ctx, layer, run, run_date, log)
         except LockHeld as exc:  # another run holds the layer: one line, exit 1

@@ -17,7 +17,7 @@ import coretelecoms.logs  # noqa: F401  (installs the redaction of every log rec
 from coretelecoms.context import RunContext
 from coretelecoms.ops import ledger
 from coretelecoms.ops.ledger import LedgerEntry
-from coretelecoms.ops.runlock import LakeRoot, RunLock, check_free
+from coretelecoms.ops.runlock import LakeRoot, RunLock
 from coretelecoms.secrets import error_text
 
 # Where each layer's `run_<layer>(ctx, run_date)` lives. Landing also runs at the start of bronze;
@@ -61,9 +61,18 @@ def lock_names(layers: list[str]) -> list[str]:
     return [name for layer in layers for name in LOCKS.get(layer, [layer])]
 
 
-def check_locks(settings, layers: list[str]) -> None:
-    """Fail fast, before Spark starts, when another run holds one of these layers."""
-    check_free(LakeRoot(settings.lake.root), lock_names(layers))
+def hold_locks(settings, layers: list[str], run_id: str) -> ExitStack:
+    """Take the layers' run locks before Spark starts, for the whole invocation: a second run is refused
+    in about a second, naming `run_id` (the invocation's first run). Each layer's run then takes its lock
+    again, which hands it over to that run. Raises `LockHeld`; release by closing the stack."""
+    stack = ExitStack()
+    try:
+        for name in lock_names(layers):
+            stack.enter_context(RunLock(LakeRoot(settings.lake.root), name, run_id, invocation=True))
+    except BaseException:
+        stack.close()
+        raise
+    return stack
 
 
 def layer_function(layer: str) -> Callable[[RunContext, date], list[LedgerEntry]]:

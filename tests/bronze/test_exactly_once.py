@@ -6,7 +6,12 @@ Runs on clean generated sources (two days), checked against the generator's mani
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 from bronze_support import make_ctx
@@ -18,6 +23,7 @@ from coretelecoms.ops import ledger
 
 D1, D2 = date(2025, 11, 20), date(2025, 11, 21)
 DAILY = ("call_logs", "social_media", "web_forms")
+REPO = Path(__file__).resolve().parents[2]
 
 
 def records(sources, day: date) -> dict[str, int]:
@@ -164,3 +170,58 @@ def test_a_failure_recording_empty_files_fails_that_source_only(spark, clean_sou
     assert entries["call_logs"].rows_out == records(clean_sources, D1)["call_logs"]
     ledger_rows = ledger.read(ctx).filter(F.col("layer") == "bronze").collect()
     assert {r["source"]: r["status"] for r in ledger_rows} == {s: e.status for s, e in entries.items()}
+
+
+def test_two_concurrent_bronze_runs_one_proceeds_the_other_names_it(spark, clean_sources, tmp_path):
+    """Two `coretelecoms run bronze` started together on one lake (measured before the run lock: both
+    ingested every file, doubling bronze). One runs; the other exits 1 within 10 s naming it."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO / "lib"),
+        "CORETELECOMS_DATA_DIR": str(tmp_path),
+        "CORETELECOMS__LAKE__DELTA_ENGINE": "delta-rs",
+        "CORETELECOMS__SPARK__MASTER": "local[1]",
+        "CORETELECOMS__SOURCES__S3__URI": str(clean_sources.s3),
+        "CORETELECOMS__SOURCES__POSTGRES__PGDATA": str(clean_sources.pgdata),
+        "CORETELECOMS__SOURCES__GSHEETS__EXPORT_PATH": str(clean_sources.dir / "gsheets" / "agents.csv"),
+        "COLUMNS": "400",
+    }
+    command = [
+        sys.executable,
+        "-c",
+        "from coretelecoms.cli import app; app()",
+        "run",
+        "bronze",
+        "--date",
+        str(D1),
+    ]
+    began = time.monotonic()
+    runs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in "ab"
+    ]
+    finished = {}
+    while len(finished) < 2:
+        for i, run in enumerate(runs):
+            if i not in finished and run.poll() is not None:
+                finished[i] = (time.monotonic() - began, run.returncode, *run.communicate(timeout=600))
+        time.sleep(0.1)
+    refused = [f for f in finished.values() if f[1] != 0]
+    proceeded = [f for f in finished.values() if f[1] == 0]
+    assert len(refused) == len(proceeded) == 1, [f[1:] for f in finished.values()]
+    seconds, _, _, stderr = refused[0]
+    assert seconds < 10, seconds
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and " is being run by run " in errors[0], stderr[-2000:]
+
+    ctx = make_ctx(spark, clean_sources.settings(tmp_path))
+    winners = {r["run_id"] for r in ledger.read(ctx).filter(F.col("layer") == "bronze").collect()}
+    assert len(winners) == 1 and f"run {winners.pop()} " in errors[0]
+    # The tables are a single run's: each record once, each file landed once.
+    got = counts(ctx)
+    assert {s: got[s] for s in DAILY} == records(clean_sources, D1)
+    for name in (*DAILY, "customers", "agents"):
+        df = ctx.lake.read(f"bronze.{name}")
+        assert df.groupBy("_source_file", "_source_record").count().filter("count > 1").count() == 0, name
+    landed = ctx.lake.read(LANDED)
+    assert landed.count() == landed.select("source", "source_key", "version").distinct().count()

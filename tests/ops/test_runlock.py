@@ -14,6 +14,7 @@ import pytest
 
 from coretelecoms.ops import runlock
 from coretelecoms.ops.runlock import LockHeld, RunLock
+from coretelecoms.runner import LAYERS, LOCKS
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -53,6 +54,25 @@ def test_a_second_run_of_a_layer_is_refused_naming_the_holder(lake):
         pass
 
 
+def test_an_invocation_lock_is_handed_to_each_run_of_the_process(lake):
+    """The CLI takes its locks before Spark starts; each layer run then takes its lock over (the lock names
+    the run really running), while another process is still refused (`_take` is what it does)."""
+    with RunLock(lake, "silver", "silver-first", invocation=True) as outer:
+        with RunLock(lake, "silver", "silver-second", "2025-11-21"):
+            held = json.loads(outer.store.read()[0])
+            assert (held["run_id"], held["run_date"]) == ("silver-second", "2025-11-21")
+            with pytest.raises(LockHeld) as refused:
+                RunLock(lake, "silver", "silver-other", "2025-11-21")._take()
+            assert "run silver-second " in str(refused.value)
+        assert outer.store.read() is not None  # the run's release leaves the invocation's lock in place
+        with pytest.raises(LockHeld):
+            RunLock(lake, "silver", "silver-other")._take()
+    assert outer.store.read() is None
+    with RunLock(lake, "silver", "silver-other"):  # released: free again, and not handed over any more
+        with pytest.raises(LockHeld):
+            RunLock(lake, "silver", "silver-again").acquire()
+
+
 def test_a_stale_lock_is_taken_over(lake, monkeypatch):
     monkeypatch.setattr(runlock, "EXPIRY_SECONDS", -1)  # written already expired: a crashed holder's
     crashed = RunLock(lake, "bronze", "bronze-crashed")
@@ -86,7 +106,12 @@ def test_the_heartbeat_renews_the_expiry(lake, monkeypatch):
         assert json.loads(lock.store.read()[0])["expires"] > first
 
 
-def test_a_second_cli_run_of_silver_exits_within_10s_naming_the_running_run(tmp_path):
+# The lock each layer's run takes (bronze lands first, so it takes landing's lock too).
+HELD = {layer: (LOCKS.get(layer) or [layer])[-1] for layer in LAYERS}
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_a_second_cli_run_of_every_layer_exits_within_10s_naming_the_running_run(tmp_path, layer):
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO / "lib"),
@@ -95,7 +120,8 @@ def test_a_second_cli_run_of_silver_exits_within_10s_naming_the_running_run(tmp_
         "COLUMNS": "400",
     }
     lake = Lake(str(tmp_path / "lake"))
-    with RunLock(lake, "silver", "silver-20251120T000000-abcdef", "2025-11-20"):
+    holder = f"{layer}-20251120T000000-abcdef"
+    with RunLock(lake, HELD[layer], holder, "2025-11-20"):
         began = time.monotonic()
         done = subprocess.run(
             [
@@ -103,7 +129,7 @@ def test_a_second_cli_run_of_silver_exits_within_10s_naming_the_running_run(tmp_
                 "-c",
                 "from coretelecoms.cli import app; app()",
                 "run",
-                "silver",
+                layer,
                 "--date",
                 "2025-11-20",
             ],
@@ -115,6 +141,6 @@ def test_a_second_cli_run_of_silver_exits_within_10s_naming_the_running_run(tmp_
         seconds = time.monotonic() - began
     assert done.returncode == 1, done.stderr[-2000:]
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "run silver-20251120T000000-abcdef" in errors[0], done.stderr[-2000:]
+    assert len(errors) == 1 and f"run {holder}" in errors[0], done.stderr[-2000:]
     assert seconds < 10, seconds
     assert not (tmp_path / "lake" / "_ops").exists()  # the refused run wrote nothing, not even the ledger

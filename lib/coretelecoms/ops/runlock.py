@@ -188,29 +188,25 @@ class LakeRoot:
         return DeltaEngine.s3_client(self)
 
 
-def check_free(lake, names: list[str]) -> None:
-    """Raise `LockHeld` when a live run holds one of `names`: run before the Spark session starts (4-8 s),
-    so a second run fails in about a second. Only a look: `RunLock` still takes the lock atomically."""
-    for name in names:
-        lock = RunLock(lake, name, "check")
-        current = lock.store.read()
-        if current is None:
-            continue
-        try:
-            holder = Holder(**json.loads(current[0]))
-        except (ValueError, TypeError):
-            continue
-        if not holder.stale(_now()):
-            raise LockHeld(holder.describe())
+# The invocation locks this process holds, by lock URI. The CLI takes its layers' locks before the Spark
+# session starts (4-8 s), so a second run is refused within a second; the run of each layer then takes the
+# same lock again, which hands the held lock to that run (its id and date) instead of refusing itself.
+_HELD: dict[str, RunLock] = {}
+_HELD_LOCK = threading.Lock()
 
 
 class RunLock:
     """`with RunLock(lake, layer, run_id, run_date):` holds `<lake>/_locks/<layer>.lock` for the block."""
 
-    def __init__(self, lake, layer: str, run_id: str, run_date=None) -> None:
+    def __init__(self, lake, layer: str, run_id: str, run_date=None, *, invocation: bool = False) -> None:
+        """`invocation`: taken for a whole command before Spark starts; this process's runs of the layer
+        then take it over instead of being refused by it."""
         self.layer, self.run_id = layer, run_id
+        self.invocation = invocation
         self.run_date = str(run_date) if run_date else None
-        uri = f"{lake.root}/_locks/{layer}.lock"
+        self.uri = uri = f"{lake.root}/_locks/{layer}.lock"
+        self._outer: RunLock | None = None
+        self._renewing = threading.Lock()  # the heartbeat and a hand-over both rewrite the lock
         self.store = (
             _S3Store(lake.s3_client(), uri) if lake.root.startswith(("s3://", "s3a://")) else _LocalStore(uri)
         )
@@ -232,6 +228,28 @@ class RunLock:
         return json.dumps(asdict(holder)).encode()
 
     def acquire(self) -> None:
+        with _HELD_LOCK:
+            outer = _HELD.get(self.uri)
+        if outer is not None:
+            outer.hand_to(self.run_id, self.run_date)
+            self._outer = outer
+            return
+        self._take()
+        if self.invocation:
+            with _HELD_LOCK:
+                _HELD[self.uri] = self
+
+    def hand_to(self, run_id: str, run_date: str | None) -> None:
+        """This process's next run (a layer of the invocation that took the lock) holds it now: the lock
+        names that run, so a refused run sees who is really running."""
+        with self._renewing:
+            self.run_id, self.run_date = run_id, run_date
+            renewed = self.store.renew(self._body(self._started), self.tag)
+            if renewed is None:
+                raise LockHeld(f"{self.layer}: the run lock was taken over while this process held it")
+            self.tag = renewed
+
+    def _take(self) -> None:
         body = self._body()
         for _ in range(5):  # a lock released or taken over while we looked: look again
             tag = self.store.create(body)
@@ -260,15 +278,22 @@ class RunLock:
     def _start_heartbeat(self) -> None:
         def beat() -> None:
             while not self._stop.wait(HEARTBEAT_SECONDS):
-                renewed = self.store.renew(self._body(self._started), self.tag)
-                if renewed is None:  # taken over (we stalled past the expiry): stop claiming it
-                    return
-                self.tag = renewed
+                with self._renewing:
+                    renewed = self.store.renew(self._body(self._started), self.tag)
+                    if renewed is None:  # taken over (we stalled past the expiry): stop claiming it
+                        return
+                    self.tag = renewed
 
         self._beat = threading.Thread(target=beat, name=f"runlock-{self.layer}", daemon=True)
         self._beat.start()
 
     def release(self) -> None:
+        if self._outer is not None:  # the outer holder releases it
+            self._outer = None
+            return
+        with _HELD_LOCK:
+            if _HELD.get(self.uri) is self:
+                del _HELD[self.uri]
         self._stop.set()
         if self._beat is not None:
             self._beat.join(timeout=10)
