@@ -63,6 +63,11 @@ def landing_path(run, key: str) -> str:
     return run["sources"].landing_rel(key)
 
 
+def on_disk(run, key: str) -> str:
+    """Where a landed file is: `_source_file` holds its key under <lake>/landing."""
+    return f"{run['ctx'].settings.lake.root}/landing/{key}"
+
+
 def redelivered_path(run) -> str:
     """The landing path of the re-delivered version (`v2-<sha>/` beside the first)."""
     (path,) = [
@@ -212,7 +217,7 @@ def test_file_faults_end_where_the_issue_says(run):
 
     reordered = faults["reordered_columns"]
     path = landing_path(run, reordered["file"])
-    with open(path, encoding="utf-8") as fh:
+    with open(on_disk(run, path), encoding="utf-8") as fh:
         document = json.load(fh)
     for r in table(run, "social_media").filter(F.col("_source_file") == path).collect():
         i = r["source_index"]
@@ -261,7 +266,7 @@ def test_lineage_points_at_the_right_file_and_record(run):
         df = table(run, name)
         files = [r["_source_file"] for r in df.select("_source_file").distinct().collect()]
         for path in files:
-            header, records = _csv_records(path)
+            header, records = _csv_records(on_disk(run, path))
             mapping = map_header(header, name)
             picks = rng.sample(range(1, len(records) + 1), min(5, len(records)))
             rows = df.filter((F.col("_source_file") == path) & F.col("_source_record").isin(picks)).collect()
@@ -278,7 +283,7 @@ def test_social_lineage_points_at_the_inner_key_of_its_file(run):
     files = [r["_source_file"] for r in df.select("_source_file").distinct().collect()]
     assert len(files) == 4  # one drop a day; the empty and truncated extras have no rows
     for path in files:
-        with open(path, encoding="utf-8") as fh:
+        with open(on_disk(run, path), encoding="utf-8") as fh:
             document = json.load(fh)
         header = list(document)
         mapping = map_header(["source_index", *header], "social_media")
