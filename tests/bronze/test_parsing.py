@@ -195,3 +195,85 @@ def test_a_headerless_export_is_rejected_without_echoing_its_first_record(spark,
     ok = tmp_path / "agents_ok.csv"
     ok.write_text("state,name,id,experience\nNY,Ada Okafor,1000,5\n")
     assert rows(parse_csv(spark, landed(ok), "agents", TS, "r"))[0]["id"] == "1000"
+
+
+def call_record(i, status="Resolved"):
+    return f"{i},C{i},u{i},Payments,100{i},2025-05-01 10:00:00,2025-05-01 10:05:00,{status},2025-11-20"
+
+
+def test_a_stray_quote_costs_its_own_record_only(spark, tmp_path):
+    f = tmp_path / "call_logs_day_2025-11-20.csv"
+    # Record 2 opens a quote it never closes: a multi-line parse would read records 3-5 into its value.
+    lines = [call_record(1), '2,"C2,u2,Payments,1002', call_record(3), call_record(4), call_record(5)]
+    f.write_text(CALL_HEADER + "\n" + "\n".join(lines) + "\n")
+    parsed = parse_csv(spark, landed(f), "call_logs", TS, "r")
+    got = rows(parsed)
+    assert [r["_source_record"] for r in got] == [1, 2, 3, 4, 5]
+    assert [r["call_id"] for r in got if r["_corrupt_record"] is None] == ["C1", "C3", "C4", "C5"]
+    assert got[1]["_corrupt_record"] == '2,"C2,u2,Payments,1002'
+    assert got[4]["resolution_status"] == "Resolved" and got[4]["agent_id"] == "1005"
+
+
+@pytest.mark.parametrize("batch_rows", [1, 2, 10_000])  # Arrow batches cut the file's records anywhere
+def test_a_quoted_newline_after_a_stray_quote_still_joins_its_record(spark, tmp_path, batch_rows):
+    # b2's stray quote is closed by c3's opening quote: Spark's record ends inside c3, whose rest is
+    # Spark's next (malformed) record; both are cut as one text.
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", batch_rows)
+    f = tmp_path / "customers_dataset.csv"
+    header = "customer_id,name,Gender,DATE of biRTH,signup_date,email,address"
+    f.write_text(
+        header + "\n"
+        'a1,Ann,F,1980-01-02,2015-03-04,a@x.com,"1 Oak St\nPort X, TX 75013"\n'
+        'b2,"Bob,M,1981-01-01,2016-01-01,b@x.com,Plain 2\n'
+        'c3,Cy,M,1990-01-01,2017-01-01,c@x.com,"2 Elm St\nAPO AE 09834"\n'
+        "d4,Di,F,1991-01-01,2018-01-01,d@x.com,Plain 4\n"
+    )
+    got = rows(parse_csv(spark, landed(f, None), "customers", TS, "r"))
+    assert [r["_source_record"] for r in got] == [1, 2, 3, 4]
+    assert [r["customer_id"] for r in got if r["_corrupt_record"] is None] == ["a1", "c3", "d4"]
+    assert got[0]["address"] == "1 Oak St\nPort X, TX 75013" and got[2]["address"] == "2 Elm St\nAPO AE 09834"
+    assert got[1]["_corrupt_record"] == 'b2,"Bob,M,1981-01-01,2016-01-01,b@x.com,Plain 2'
+    spark.conf.unset("spark.sql.execution.arrow.maxRecordsPerBatch")
+
+
+@pytest.mark.parametrize("where", ["first", "late"])
+def test_an_invalid_utf8_byte_flags_its_record_and_the_rest_loads(spark, tmp_path, where):
+    f = tmp_path / "call_logs_day_2025-11-20.csv"
+    before = [call_record(i).encode() for i in range(1, 2 if where == "first" else 400)]
+    bad = b"400,C400,u400,Pay\xffments,1400,2025-05-01 10:00:00,2025-05-01 10:05:00,Resolved,2025-11-20"
+    after = [call_record(i).encode() for i in range(401, 404)]
+    f.write_bytes(b"\n".join([CALL_HEADER.encode(), *before, bad, *after]) + b"\n")
+    got = rows(parse_csv(spark, landed(f), "call_logs", TS, "r"))
+    assert len(got) == len(before) + 1 + len(after)
+    flagged = [r for r in got if r["_corrupt_record"] is not None]
+    assert len(flagged) == 1 and flagged[0]["call_id"] == "C400"
+    # the record as decoded, U+FFFD in place of the bad byte: silver quarantines it under record_parsed
+    assert flagged[0]["_corrupt_record"] == bad.decode("utf-8", errors="replace")
+    assert all("\ufffd" not in (r["complaint_category"] or "") for r in got if r["_corrupt_record"] is None)
+
+
+def test_a_header_that_is_not_utf8_rejects_the_file_with_the_reason(spark, tmp_path):
+    f = tmp_path / "call_logs_day_2025-11-20.csv"
+    f.write_bytes(
+        CALL_HEADER.replace("call ID", "call \xff ID").encode("latin-1")
+        + b"\n"
+        + call_record(1).encode()
+        + b"\n"
+    )
+    result = parse_csv(spark, landed(f), "call_logs", TS, "r")
+    assert isinstance(result, Rejection) and "header is not valid UTF-8" in result.reason
+
+
+def test_invalid_utf8_in_json_flags_its_record_and_the_rest_loads(spark, tmp_path):
+    f = tmp_path / "media_complaint_day_2025-11-20.json"
+    good = json.dumps(
+        {
+            "complaint_id": {"0": "S1", "1": "S2", "2": "S3"},
+            "COMPLAINT_catego ry": {"0": "a", "1": "BAD", "2": "c"},
+        }
+    )
+    f.write_bytes(good.encode().replace(b"BAD", b"B\xc3D"))
+    got = rows(parse_json(spark, landed(f), "social_media", TS, "r"))
+    assert [r["complaint_id"] for r in got] == ["S1", "S2", "S3"]
+    assert [r["_corrupt_record"] is None for r in got] == [True, False, True]
+    assert json.loads(got[1]["_corrupt_record"]) == {"complaint_id": "S2", "COMPLAINT_catego ry": "B\ufffdD"}

@@ -68,9 +68,9 @@ def test_an_invocation_lock_is_handed_to_each_run_of_the_process(lake):
         with pytest.raises(LockHeld):
             RunLock(lake, "silver", "silver-other")._take()
     assert outer.store.read() is None
-    with RunLock(lake, "silver", "silver-other"):  # released: free again, and not handed over any more
-        with pytest.raises(LockHeld):
-            RunLock(lake, "silver", "silver-again").acquire()
+    # released: free again, and not handed over any more
+    with RunLock(lake, "silver", "silver-other"), pytest.raises(LockHeld):
+        RunLock(lake, "silver", "silver-again").acquire()
 
 
 def test_a_stale_lock_is_taken_over(lake, monkeypatch):

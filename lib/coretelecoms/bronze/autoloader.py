@@ -49,6 +49,7 @@ from pyspark.sql import types as T
 
 from coretelecoms.bronze.contract import PARTITION_BY
 from coretelecoms.bronze.parsing import LandedFile, Parsed, Rejection, parse_csv, parse_json
+from coretelecoms.bronze.recovery import REPLACEMENT
 from coretelecoms.context import RunContext
 from coretelecoms.lake import Txn
 from coretelecoms.landing.store import date_in_name, landing_key
@@ -112,6 +113,7 @@ class Stats:
     rows_in: int = 0
     rows_out: int = 0
     corrupt_records: int = 0
+    invalid_utf8_records: int = 0  # of the corrupt ones: flagged for invalid UTF-8 (`recovery`)
     # Every row this run wrote to bronze.rejected_files ({file, reason}); `empty` names those of them
     # that were empty or header-only (nothing to load) rather than unparseable.
     rejected: list[dict] = field(default_factory=list)
@@ -130,6 +132,7 @@ class Stats:
                 "batches": self.batches,
                 "replayed_batches_skipped": self.replayed_batches,
                 "corrupt_records": self.corrupt_records,
+                "invalid_utf8_records": self.invalid_utf8_records,
                 "missing_columns": self.missing_columns,
                 "extra_columns": self.extra_columns,
                 "reordered_files": self.reordered_files,
@@ -296,12 +299,13 @@ class Ingestion:
         if AFTER_COMMIT is not None:
             AFTER_COMMIT(table, batch_id)
         per_file = self._counts(parsed, ingested_at) if result.committed else {}
-        total = sum(n for n, _ in per_file.values())
+        total = sum(n for n, _, _ in per_file.values())
         self.stats.rows_in += total
         self.stats.rows_out += total
-        self.stats.corrupt_records += sum(c for _, c in per_file.values())
+        self.stats.corrupt_records += sum(c for _, c, _ in per_file.values())
+        self.stats.invalid_utf8_records += sum(u for _, _, u in per_file.values())
         for p in parsed:
-            n = per_file.get(p.file.key, (0, 0))[0]
+            n = per_file.get(p.file.key, (0, 0, 0))[0]
             self.stats.rows_per_file[p.file.key] = n
             for column in p.header.missing:
                 self.stats.missing_columns[column] = self.stats.missing_columns.get(column, 0) + n
@@ -340,8 +344,8 @@ class Ingestion:
         self.stats.already_ingested.extend(sorted(keys & known))
         return [f for f in files if f.key not in known]
 
-    def _counts(self, parsed: list[Parsed], ingested_at: datetime) -> dict[str, tuple[int, int]]:
-        """Rows and corrupt records per file, read back from what this batch committed: two columns of
+    def _counts(self, parsed: list[Parsed], ingested_at: datetime) -> dict[str, tuple[int, int, int]]:
+        """Rows, corrupt records and those of them with invalid UTF-8, per file, read back from what this batch committed: two columns of
         the batch's own partitions, instead of caching the parsed batch (a cache of 2.5M customers would
         double the driver's memory)."""
         dates = sorted({p.file.source_date for p in parsed})
@@ -353,9 +357,13 @@ class Ingestion:
                 & (F.col("_ingested_at") == F.lit(ingested_at.isoformat(sep=" ")).cast("timestamp_ntz"))
             )
             .groupBy("_source_file")
-            .agg(F.count(F.lit(1)).alias("rows"), F.count("_corrupt_record").alias("corrupt"))
+            .agg(
+                F.count(F.lit(1)).alias("rows"),
+                F.count("_corrupt_record").alias("corrupt"),
+                F.count_if(F.col("_corrupt_record").contains(REPLACEMENT)).alias("utf8"),
+            )
         )
-        return {r["_source_file"]: (r["rows"], r["corrupt"]) for r in written.collect()}
+        return {r["_source_file"]: (r["rows"], r["corrupt"], r["utf8"]) for r in written.collect()}
 
     def _note_shape(self, p: Parsed) -> None:
         if p.header.extras:

@@ -9,8 +9,9 @@ follows puts each column under its contract name, nulls the missing ones and pac
 (only an unquoted empty field is null).
 
 `_source_record`: a multi-line CSV file is not splittable, so each file is read as its own single
-partition and `monotonically_increasing_id() - (spark_partition_id() << 33) + 1` is the 1-based record
-number in file order (multi-line records count once), with no shuffle or window.
+partition, and `recovery.recover_records` numbers its records in file order (multi-line records count
+once), with no shuffle or window. It also recovers the records a stray quote swallowed and flags records
+with invalid UTF-8 (see there).
 
 JSON (`{column: {"<index>": value}}`): the file is read whole (tens of MB at most) and flattened in
 Python/Arrow; inner keys, in the order they first appear, become `source_index` and their position
@@ -32,11 +33,19 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from coretelecoms.bronze.contract import COLUMNS, HeaderMap, map_header
+from coretelecoms.bronze.recovery import REPLACEMENT, recover_records
 from coretelecoms.landing.store import local_path, open_uri
 
 # Spark reads a field equal to `nullValue` as null; the default "" would turn quoted empty strings
 # into nulls too. This sentinel never occurs in text, so only truly absent (unquoted empty) fields are null.
 NULL_SENTINEL = "\u0000<null>\u0000"
+# How a CSV record is parsed, for the file and again for a record recovered after a stray quote.
+CSV_OPTIONS = {
+    "escape": '"',
+    "mode": "PERMISSIVE",
+    "columnNameOfCorruptRecord": "_corrupt_record",
+    "nullValue": NULL_SENTINEL,
+}
 _GLOB = str.maketrans({c: f"\\{c}" for c in "[]{}*?\\"})
 
 
@@ -108,7 +117,8 @@ def _final(df: DataFrame, source: str) -> DataFrame:
 def read_header(file: LandedFile) -> tuple[list[str] | None, bool]:
     """The first CSV record and whether any record follows it; (None, False) for a 0-byte file."""
     with open_uri(file.uri) as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        # Records with invalid UTF-8 are flagged one by one later (`recovery`); only the header must be clean.
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
         reader = csv.reader(text)
         header = next(reader, None)
         if header is None:
@@ -130,6 +140,8 @@ def parse_csv(
         return Rejection(file, f"unreadable CSV header: {exc}")
     if header is None:
         return Rejection(file, "empty file", empty=True)
+    if any(REPLACEMENT in name for name in header):
+        return Rejection(file, "the header is not valid UTF-8: its column names cannot be read")
     if not more:
         return Rejection(file, "empty file (header only)", empty=True)
     mapping = map_header(header, source)
@@ -149,15 +161,13 @@ def parse_csv(
     )
     df = (
         spark.read.schema(schema)
+        .options(**CSV_OPTIONS)
         .option("header", True)
         .option("multiLine", True)
-        .option("escape", '"')
-        .option("mode", "PERMISSIVE")
-        .option("columnNameOfCorruptRecord", "_corrupt_record")
-        .option("nullValue", NULL_SENTINEL)
         .option("encoding", "UTF-8")
         .csv(file.path.translate(_GLOB) if "://" not in file.path else file.path)
     )
+    df = recover_records(df, width, CSV_OPTIONS)
     contract = [
         (F.col(f"c{mapping.positions[c]}") if c in mapping.positions else F.lit(None).cast("string")).alias(c)
         for c in COLUMNS[source]
@@ -166,9 +176,7 @@ def parse_csv(
         *contract,
         _rescued([(name, F.col(f"c{i}")) for i, name in mapping.extras]).alias("_rescued_data"),
         "_corrupt_record",
-        (F.monotonically_increasing_id() - F.shiftleft(F.spark_partition_id().cast("long"), 33) + 1).alias(
-            "_source_record"
-        ),
+        "_source_record",
     )
     return Parsed(file, _final(_lineage(df, file, ingested_at, run_id), source), mapping)
 
@@ -208,7 +216,23 @@ def flatten(document: dict, source: str) -> tuple[pa.Table, HeaderMap]:
         ]
     else:
         columns["_rescued_data"] = [None] * len(order)
-    columns["_corrupt_record"] = [None] * len(order)
+    # Invalid UTF-8 (decoded as U+FFFD): the record is kept whole, as JSON, in `_corrupt_record`
+    # (the rule of `recovery` for CSV), so silver quarantines it and the rest of the file loads.
+    damaged = [
+        any(
+            REPLACEMENT in (columns[c][i] or "")
+            for c in columns
+            if c not in ("source_index", "_rescued_data")
+        )
+        or REPLACEMENT in (columns["_rescued_data"][i] or "")
+        for i in range(len(order))
+    ]
+    columns["_corrupt_record"] = [
+        json.dumps({name: _text(values.get(k)) for name, values in document.items()}, ensure_ascii=False)
+        if bad
+        else None
+        for k, bad in zip(order, damaged, strict=True)
+    ]
     columns["_source_record"] = list(range(1, len(order) + 1))
     fields = [pa.field(c, pa.string()) for c in columns if c != "_source_record"]
     fields.append(pa.field("_source_record", pa.int64()))
@@ -221,14 +245,15 @@ def parse_json(
     if file.length == 0:
         return Rejection(file, "empty file", empty=True)
     with open_uri(file.uri) as fh:
-        raw = fh.read()
+        raw = fh.read().decode("utf-8-sig", errors="replace")  # bad bytes: flagged per record in `flatten`
     try:
         document = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        where = f" at char {exc.pos} of {len(raw)}" if isinstance(exc, json.JSONDecodeError) else ""
-        return Rejection(file, f"unparseable JSON (truncated?): {getattr(exc, 'msg', exc)}{where}")
+    except json.JSONDecodeError as exc:
+        return Rejection(file, f"unparseable JSON (truncated?): {exc.msg} at char {exc.pos} of {len(raw)}")
     if not isinstance(document, dict) or not all(isinstance(v, dict) for v in document.values()):
         return Rejection(file, "not column-oriented JSON: expected {column: {index: value}}")
+    if any(REPLACEMENT in name for name in document):
+        return Rejection(file, "the column names are not valid UTF-8: they cannot be read")
     table, mapping = flatten(document, source)
     if table.num_rows == 0:
         return Rejection(file, "empty file (no records)", empty=True)
