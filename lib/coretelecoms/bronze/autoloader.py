@@ -345,9 +345,9 @@ class Ingestion:
         return [f for f in files if f.key not in known]
 
     def _counts(self, parsed: list[Parsed], ingested_at: datetime) -> dict[str, tuple[int, int, int]]:
-        """Rows, corrupt records and those of them with invalid UTF-8, per file, read back from what this batch committed: two columns of
-        the batch's own partitions, instead of caching the parsed batch (a cache of 2.5M customers would
-        double the driver's memory)."""
+        """Rows, corrupt records and those of them with invalid UTF-8, per file, read back from what this
+        batch committed (two columns of the batch's own partitions) instead of caching the parsed batch
+        (a cache of 2.5M customers would double the driver's memory)."""
         dates = sorted({p.file.source_date for p in parsed})
         written = (
             self.ctx.lake.read(self.source.table)

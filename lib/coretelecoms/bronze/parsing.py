@@ -136,7 +136,7 @@ def parse_csv(
         return Rejection(file, "empty file", empty=True)
     try:
         header, more = read_header(file)
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except csv.Error as exc:
         return Rejection(file, f"unreadable CSV header: {exc}")
     if header is None:
         return Rejection(file, "empty file", empty=True)
@@ -219,12 +219,7 @@ def flatten(document: dict, source: str) -> tuple[pa.Table, HeaderMap]:
     # Invalid UTF-8 (decoded as U+FFFD): the record is kept whole, as JSON, in `_corrupt_record`
     # (the rule of `recovery` for CSV), so silver quarantines it and the rest of the file loads.
     damaged = [
-        any(
-            REPLACEMENT in (columns[c][i] or "")
-            for c in columns
-            if c not in ("source_index", "_rescued_data")
-        )
-        or REPLACEMENT in (columns["_rescued_data"][i] or "")
+        any(REPLACEMENT in (columns[c][i] or "") for c in columns if c != "source_index")
         for i in range(len(order))
     ]
     columns["_corrupt_record"] = [

@@ -6,10 +6,8 @@ malformed record: the records after it vanish into its `_corrupt_record`. The so
 known, so bronze finds the boundaries again: a malformed record whose raw text spans lines is cut into
 physical records by the quote rule (a newline ends a record unless an odd number of quotes is open), where
 a span of lines is taken as one record only if its quotes balance within `MAX_SPAN` lines and it has the
-file's width. Where the stray quote was closed by a later record's opening quote, Spark's malformed
-record ends inside that record and its rest is Spark's next malformed record, so a malformed multi-line
-record and the malformed records right after it are cut as one text. Every piece is then parsed again by Spark's own CSV parser (`from_csv`, same options), so a
-recovered record is exactly what it would have been without the stray quote, and the line that opened the
+file's width (see `_number_and_split` for a stray quote that a later quote closes). Every piece is
+then parsed again by Spark's own CSV parser (`from_csv`, same options), so a recovered record is exactly what it would have been without the stray quote, and the line that opened the
 quote is one malformed record. Records = bronze rows, exactly, with no line lost or counted twice.
 
 `_source_record` is numbered here too, in file order (one file is one partition), after the cut.
@@ -86,6 +84,13 @@ def _number_and_split(batches: Iterator[pa.RecordBatch], width: int, schema: pa.
         group.clear()
         return [{**dict.fromkeys(names), LINE: piece} for piece in pieces]
 
+    def numbered(rows: list[dict]) -> pa.RecordBatch:
+        nonlocal number
+        for row in rows:
+            number += 1
+            row["_source_record"] = number
+        return pa.RecordBatch.from_pylist(rows, schema=schema)
+
     for batch in batches:
         corrupt = batch.column("_corrupt_record")
         swallowed = pc.fill_null(pc.match_substring(corrupt, "\n"), False)
@@ -104,16 +109,9 @@ def _number_and_split(batches: Iterator[pa.RecordBatch], width: int, schema: pa.
             if group:
                 rows.extend(cut())
             rows.append({**row, LINE: None})
-        for row in rows:
-            number += 1
-            row["_source_record"] = number
-        yield pa.RecordBatch.from_pylist(rows, schema=schema)
+        yield numbered(rows)
     if group:
-        rows = cut()
-        for row in rows:
-            number += 1
-            row["_source_record"] = number
-        yield pa.RecordBatch.from_pylist(rows, schema=schema)
+        yield numbered(cut())
 
 
 def recover_records(df: DataFrame, width: int, options: dict[str, str]) -> DataFrame:
@@ -140,13 +138,10 @@ def recover_records(df: DataFrame, width: int, options: dict[str, str]) -> DataF
         "_source_record",
     )
     values = [f"c{i}" for i in range(width)]
-    damaged = F.lit(False)
-    for c in values:
-        damaged = damaged | F.coalesce(F.col(c).contains(REPLACEMENT), F.lit(False))
     return again.withColumn(
         "_corrupt_record",
         F.when(
-            F.col("_corrupt_record").isNull() & damaged,
+            F.col("_corrupt_record").isNull() & F.concat_ws("", *values).contains(REPLACEMENT),
             F.to_csv(F.struct(*[F.col(c) for c in values]), {"escape": '"'}),
         ).otherwise(F.col("_corrupt_record")),
     )
