@@ -11,6 +11,10 @@
 3. validate each written table as a whole, build the Data Docs site, append `_quality.metrics`, and
    append one `_ops.runs` entry per table.
 
+Before it commits, the run journals each table's entry and metrics (`ops/journal.py`). A run killed after a
+commit but before step 3 is finished by the next run: it validates the tables that run committed and
+records that run's entries and metrics, so no committed row escapes the gate.
+
 Tables: `silver.agents`, `silver.customers`, `silver.call_logs`, `silver.social_complaints`,
 `silver.web_complaints`, `silver.complaint_status_history`, `silver.quarantine`.
 """
@@ -19,12 +23,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from coretelecoms import progress
 from coretelecoms.context import RunContext
-from coretelecoms.ops import ledger
+from coretelecoms.ops import journal, ledger
 from coretelecoms.ops.ledger import LedgerEntry
 from coretelecoms.quality.metrics import Metric, append_metrics
 from coretelecoms.quality.quarantine import SCHEMA as QUARANTINE_SCHEMA
@@ -32,10 +37,13 @@ from coretelecoms.quality.row_rules import QualityFailure
 from coretelecoms.quality.rules import RuleFileError, RuleSet, quality_dir, rules_for
 from coretelecoms.silver.complaints import HISTORY_TABLE
 from coretelecoms.silver.incremental import (
+    Committed,
     Plan,
     ReconciliationError,
+    app_id,
     commit,
     known_dimensions,
+    orphan_rules,
     plan_table,
     reconcile,
     watermark,
@@ -52,6 +60,10 @@ __all__ = [
     "SilverTable",
     "run_silver",
 ]
+
+# Test hook: called after every table's commit, before the whole-table checks (a kill there is what
+# `journal` recovers from).
+AFTER_COMMITS: Callable[[], None] | None = None
 
 
 def _rule_metrics(plan: Plan) -> list[Metric]:
@@ -95,17 +107,17 @@ class _Run:
 
     def validate(self, suite, df, cache: bool) -> None:
         result = self.open_gate().validate(suite, df, self.ctx.run_id, cache=cache)
+        self.note_result(suite.asset, suite.stage, result)
+        self.raise_gating(suite.asset, suite.stage, result)
+
+    def note_result(self, table: str, stage: str, result) -> None:
         self.metrics += result.metrics()
-        d = self.details[suite.asset].setdefault("expectations", {})
-        d[suite.stage] = {
-            "success": result.success,
-            "seconds": round(result.seconds, 2),
-            "failed": [r.name for r in result.results if not r.success],
-        }
+        self.details[table].setdefault("expectations", {})[stage] = _summary(result)
+
+    @staticmethod
+    def raise_gating(table: str, stage: str, result) -> None:
         if result.gating_failures:
-            raise QualityFailure(
-                suite.asset, f"{suite.stage} expectations", [r.describe() for r in result.gating_failures]
-            )
+            raise QualityFailure(table, f"{stage} expectations", [r.describe() for r in result.gating_failures])
 
     def plan(self, spec: SilverTable, rules: RuleSet, known) -> None:
         began = time.perf_counter()
@@ -129,8 +141,94 @@ class _Run:
         if self.expectations:
             self.validate(_batch_suite(plan), plan.batch, cache=True)
 
+    def rules(self, spec: SilverTable) -> RuleSet:
+        rules = rules_for(spec.table, self.rules_dir)
+        return rules.with_rules(orphan_rules(rules.on_orphan)) if spec.is_complaint else rules
+
+    def record_commit(self, plan: Plan, counts: dict, version: int | None, note: str | None = None) -> None:
+        """Fill the table's entry from its reconciled counts (planned ones for the journal, then the real)."""
+        spec, ctx = plan.spec, self.ctx
+        entry, d = self.entries[spec.table], self.details[spec.table]
+        entry.files = plan.files
+        entry.rows_in = counts["rows_in"]
+        entry.rows_out = counts["upserted"]
+        entry.rejected = counts["quarantined"] + counts["dropped_by_rule"]
+        d.update(counts)
+        d.update(
+            {
+                "reconciled": True,
+                "warned": plan.outcome.warned,
+                "rules_broken": {k: v for k, v in plan.outcome.broken.items() if v},
+                "history_rows": plan.history_rows,
+                "silver_version": version,
+                **({"orphans": plan.orphans} if plan.orphans else {}),
+                **({"note": note} if note else {}),
+            }
+        )
+        if plan.outcome.warned:
+            entry.status = "warn"
+        share = ctx.settings.quality.quarantine_warn_share
+        if counts["rows_in"] and counts["quarantined"] > share * counts["rows_in"]:
+            entry.status = "warn"
+            d["quarantine_share"] = round(counts["quarantined"] / counts["rows_in"], 4)
+            entry.error = (
+                f"quarantined {counts['quarantined']:,} of {counts['rows_in']:,} rows "
+                f"(over quality.quarantine_warn_share = {share:g}): a broken delivery?"
+            )
+
+    def write_journal(self, expected: dict[str, int]) -> None:
+        """What each table's commit will make its entry and metrics: a killed run's gate is finished from it."""
+        rows = []
+        for spec in TABLES:
+            plan = self.plans.get(spec.table)
+            if plan is None:
+                continue
+            self.record_commit(plan, reconcile(plan, Committed(plan.inserted, plan.updated, None)), None)
+            if spec.table in expected:
+                self.details[spec.table]["expected_rows"] = expected[spec.table]
+            rows.append(
+                journal.Unchecked(
+                    table=spec.table,
+                    entry=self.entries[spec.table],
+                    metrics=[m for m in self.metrics if m.table_name == spec.table],
+                    txn_app=app_id(spec.table, spec.bronze),
+                    txn_version=plan.wm.end,
+                )
+            )
+        for u in rows:
+            u.entry.details = json.dumps(self.details[u.table], default=str)
+        journal.write(self.ctx, rows)
+
+    def check_table(self, spec: SilverTable, rules: RuleSet, expected: int, run_id: str):
+        table = self.ctx.lake.read(spec.table)
+        suite = _table_suite(spec, rules, table, expected, f"rows expected after the write: {expected}")
+        return self.open_gate().validate(suite, table, run_id, cache=True)
+
+    def recover(self) -> None:
+        """Finish the gate of runs killed after committing: check what they committed, record their entries."""
+        for run_id, rows in journal.by_run(journal.pending(self.ctx)).items():
+            specs = {s.table: s for s in TABLES}
+            for u in rows:
+                spec = specs[u.table]
+                d = json.loads(u.entry.details or "{}")
+                if not u.landed(self.ctx.lake):
+                    u.entry.status, u.metrics = "failed", []
+                    u.entry.error = f"killed before its commit landed; run {self.ctx.run_id} redid it"
+                elif self.expectations and "expected_rows" in d:
+                    progress.report(f"check {spec.table} (committed by {run_id})")
+                    result = self.check_table(spec, self.rules(spec), d["expected_rows"], run_id)
+                    u.metrics += result.metrics()
+                    d.setdefault("expectations", {})["table"] = _summary(result)
+                    try:
+                        self.raise_gating(spec.table, "table", result)
+                    except QualityFailure as exc:
+                        u.entry.status, u.entry.error = "failed", str(exc)[:1000]
+                u.entry.details = json.dumps(d, default=str)
+            journal.finish(self.ctx, run_id, rows)
+
     def run(self) -> None:
         ctx = self.ctx
+        self.recover()
         rulesets = {s.table: rules_for(s.table, self.rules_dir) for s in TABLES}
         for spec in DIMENSIONS:
             self.plan(spec, rulesets[spec.table], None)
@@ -139,11 +237,12 @@ class _Run:
                 self.known = known_dimensions(ctx, self.plans)
             self.plan(spec, rulesets[spec.table], self.known)
         # Every batch passed its rules and expectations: write.
-        rows_before = {
-            t: (ctx.lake.count(t) if p.table_existed else 0)
+        expected = {
+            t: (ctx.lake.count(t) if p.table_existed else 0) + p.inserted
             for t, p in self.plans.items()
             if p is not None and self.expectations
         }
+        self.write_journal(expected)
         for spec in TABLES:
             plan = self.plans.get(spec.table)
             if plan is None:
@@ -151,49 +250,23 @@ class _Run:
             began = time.perf_counter()
             progress.report(f"write {spec.table}")
             done = commit(ctx, plan)
-            counts = reconcile(plan, done)
-            entry, d = self.entries[spec.table], self.details[spec.table]
-            entry.files = plan.files
-            entry.rows_in = counts["rows_in"]
-            entry.rows_out = counts["upserted"]
-            entry.rejected = counts["quarantined"] + counts["dropped_by_rule"]
-            d.update(counts)
-            d.update(
-                {
-                    "reconciled": True,
-                    "warned": plan.outcome.warned,
-                    "rules_broken": {k: v for k, v in plan.outcome.broken.items() if v},
-                    "history_rows": plan.history_rows,
-                    "silver_version": done.version,
-                    "commit_seconds": round(time.perf_counter() - began, 2),
-                    **({"orphans": plan.orphans} if plan.orphans else {}),
-                    **({"note": done.note} if done.note else {}),
-                }
-            )
-            if plan.outcome.warned:
-                entry.status = "warn"
-            share = ctx.settings.quality.quarantine_warn_share
-            if counts["rows_in"] and counts["quarantined"] > share * counts["rows_in"]:
-                entry.status = "warn"
-                d["quarantine_share"] = round(counts["quarantined"] / counts["rows_in"], 4)
-                entry.error = (
-                    f"quarantined {counts['quarantined']:,} of {counts['rows_in']:,} rows "
-                    f"(over quality.quarantine_warn_share = {share:g}): a broken delivery?"
-                )
+            self.record_commit(plan, reconcile(plan, done), done.version, done.note)
+            self.details[spec.table]["commit_seconds"] = round(time.perf_counter() - began, 2)
         # A clean first run quarantines nothing, yet readers query silver.quarantine: it exists, empty.
         if not ctx.lake.exists(QUARANTINE_TABLE):
             ctx.lake.append(QUARANTINE_TABLE, ctx.spark.createDataFrame([], QUARANTINE_SCHEMA))
+        if AFTER_COMMITS is not None:
+            AFTER_COMMITS()
         if self.expectations:
             failures = []
             for spec in TABLES:
                 plan = self.plans.get(spec.table)
                 if plan is None:
                     continue
-                table = ctx.lake.read(spec.table)
-                expected = rows_before[spec.table] + plan.inserted
-                note = f"rows before {rows_before[spec.table]} + inserted {plan.inserted}"
+                result = self.check_table(spec, plan.rules, expected[spec.table], ctx.run_id)
+                self.note_result(spec.table, "table", result)
                 try:
-                    self.validate(_table_suite(spec, plan.rules, table, expected, note), table, cache=True)
+                    self.raise_gating(spec.table, "table", result)
                 except QualityFailure as exc:
                     failures.append(exc)
                     self.fail(spec.table, str(exc))
@@ -232,6 +305,14 @@ class _Run:
             entries.append(entry)
         ledger.record(ctx, entries)
         return entries
+
+
+def _summary(result) -> dict:
+    return {
+        "success": result.success,
+        "seconds": round(result.seconds, 2),
+        "failed": [r.name for r in result.results if not r.success],
+    }
 
 
 def _batch_suite(plan: Plan):
