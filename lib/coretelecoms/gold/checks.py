@@ -172,15 +172,16 @@ def silver_rows(lake: DeltaEngine) -> tuple[int, str]:
     return total, "; ".join(parts)
 
 
-def fact_suites(lake: DeltaEngine, run_id: str) -> list[GoldSuite]:
+def fact_suites(lake: DeltaEngine, run_ids: list[str]) -> list[GoldSuite]:
     """`.table`: the whole table's key is present and unique, and its rows equal silver's (one narrow column).
-    `.batch`: the facts this run wrote (each carries the run's id) resolve every dimension key; facts on the
+    `.batch`: the facts these runs wrote (each carries its run's id: this run's, and those of commits no gate
+    has seen) resolve every dimension key; facts on the
     unknown member are counted. A fact no run rewrote was checked by the run that wrote it, and a dimension
     change repoints (rewrites) the facts it touches, so the references need not be re-joined every day."""
     gx, gxe = _gx()
     table = R.FCT_COMPLAINT_TABLE
     stored = lake.read(table)
-    frame = stored.filter(F.col("_run_id") == run_id).select(
+    frame = stored.filter(F.col("_run_id").isin(run_ids)).select(
         "complaint_sk", "is_resolved", *[c for c, _, _ in FACT_REFERENCES]
     )
     checks = []
@@ -275,11 +276,11 @@ def mart_suite(lake: DeltaEngine) -> GoldSuite:
     return _suite(R.MART_RISK, checks, lake.read(R.MART_RISK))
 
 
-def suites_for(lake: DeltaEngine, table: str, run_id: str) -> list[GoldSuite]:
+def suites_for(lake: DeltaEngine, table: str, run_ids: list[str]) -> list[GoldSuite]:
     if table in SCD2_KEYS or table in STATIC_KEYS:
         return [dimension_suite(lake, table)]
     if table == R.FCT_COMPLAINT_TABLE:
-        return fact_suites(lake, run_id)
+        return fact_suites(lake, run_ids)
     if table == R.LIFECYCLE:
         return [lifecycle_suite(lake)]
     if table in (R.AGG_DAILY, R.AGG_AGENT):
@@ -289,15 +290,15 @@ def suites_for(lake: DeltaEngine, table: str, run_id: str) -> list[GoldSuite]:
     raise ValueError(f"no quality suite for {table}")
 
 
-def validate(gate, lake: DeltaEngine, tables, run_id: str) -> list:
+def validate(gate, lake: DeltaEngine, tables, run_id: str, writers: list[str] = ()) -> list:
     """Validate the suites of `tables` (those that exist) with `gate` (a QualityGate); SuiteResults.
 
-    `run_id` names the run in the results and picks the rows it wrote (the fact's batch suite)."""
+    `run_id` names the run in the results; the fact's batch suite checks the rows it and `writers` wrote."""
     results = []
     for table in tables:
         if not lake.exists(table):
             continue
-        for s in suites_for(lake, table, run_id):
+        for s in suites_for(lake, table, [run_id, *writers]):
             results.append(gate.validate(s.suite, s.frame, run_id))
     return results
 
