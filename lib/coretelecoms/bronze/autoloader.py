@@ -21,7 +21,9 @@ by name, JSON flattened in code), unioned and appended through the lake module (
 with the application transaction `Txn(app_id=f"{table}@_checkpoints/{table}", version=batch_id)`. If the process
 dies after the Delta commit but before Spark commits the batch to the checkpoint, the restarted query
 replays the same batch id with the same files, the lake finds that transaction version committed and
-skips it: nothing lost, nothing doubled (`AFTER_COMMIT` lets a test crash at exactly that point). Files
+skips the write: nothing lost, nothing doubled (`AFTER_COMMIT` lets a test crash at exactly that point).
+The replayed batch is counted from the rows the dead run committed, so the ledger says what a clean run
+would have said. Files
 that cannot be parsed at all go to `bronze.rejected_files` under their own transaction, written before the
 table, so a batch found committed in the table has its rejections committed too. 0-byte files never reach
 foreachBatch (Spark's file scan drops them); they are taken from the landing registry instead.
@@ -259,9 +261,11 @@ class Ingestion:
     def _write_batch(self, batch: DataFrame, batch_id: int) -> None:
         ctx, table = self.ctx, self.source.table
         txn = Txn(self.app_id, batch_id)
-        if ctx.lake.already_committed(table, txn):
+        # A batch a killed run committed but never checkpointed: its rows are in, once. It is counted from
+        # what that run wrote (its ledger entry never was), as if this run had ingested it.
+        replayed = ctx.lake.already_committed(table, txn)
+        if replayed:
             self.stats.replayed_batches += 1
-            return
         rows = sorted(batch.collect(), key=lambda r: (r["modificationTime"], r["path"]))
         files = []
         for r in rows:
@@ -269,7 +273,8 @@ class Ingestion:
             files.append(
                 LandedFile(r["path"], r["length"], source_date(key, self.landed, self.run_date), key)
             )
-        files = self._not_yet_ingested(files)
+        if not replayed:
+            files = self._not_yet_ingested(files)
         if not files:
             return
         self.stats.batches += 1
@@ -293,12 +298,15 @@ class Ingestion:
             # driver as one task result (several copies of ~500 MB for 2.5M customers). Hash-spreading the
             # parsed rows (record numbers are already assigned) makes that many small results, streamed.
             frame = frame.repartition(min(MAX_SPLITS, size // SPLIT_BYTES + 1), "_source_record")
-        with _WRITE_LOCK:
-            result = ctx.lake.append(table, frame, partition_by=PARTITION_BY, txn=txn)
-            pa.default_memory_pool().release_unused()
-        if AFTER_COMMIT is not None:
-            AFTER_COMMIT(table, batch_id)
-        per_file = self._counts(parsed, ingested_at) if result.committed else {}
+        if replayed:
+            per_file = self._counts(parsed)
+        else:
+            with _WRITE_LOCK:
+                result = ctx.lake.append(table, frame, partition_by=PARTITION_BY, txn=txn)
+                pa.default_memory_pool().release_unused()
+            if AFTER_COMMIT is not None:
+                AFTER_COMMIT(table, batch_id)
+            per_file = self._counts(parsed, ingested_at) if result.committed else {}
         total = sum(n for n, _, _ in per_file.values())
         self.stats.rows_in += total
         self.stats.rows_out += total
@@ -344,18 +352,24 @@ class Ingestion:
         self.stats.already_ingested.extend(sorted(keys & known))
         return [f for f in files if f.key not in known]
 
-    def _counts(self, parsed: list[Parsed], ingested_at: datetime) -> dict[str, tuple[int, int, int]]:
+    def _counts(
+        self, parsed: list[Parsed], ingested_at: datetime | None = None
+    ) -> dict[str, tuple[int, int, int]]:
         """Rows, corrupt records and those of them with invalid UTF-8, per file, read back from what this
         batch committed (two columns of the batch's own partitions) instead of caching the parsed batch
-        (a cache of 2.5M customers would double the driver's memory)."""
+        (a cache of 2.5M customers would double the driver's memory). Without `ingested_at`: what a
+        killed run committed of the batch's files (a file's key is in bronze once)."""
         dates = sorted({p.file.source_date for p in parsed})
+        mine = (
+            (F.col("_run_id") == self.ctx.run_id)
+            & (F.col("_ingested_at") == F.lit(ingested_at.isoformat(sep=" ")).cast("timestamp_ntz"))
+            if ingested_at is not None
+            else F.col("_source_file").isin(sorted(p.file.key for p in parsed))
+        )
         written = (
             self.ctx.lake.read(self.source.table)
             .filter(F.col("_source_date").isin(dates))
-            .filter(
-                (F.col("_run_id") == self.ctx.run_id)
-                & (F.col("_ingested_at") == F.lit(ingested_at.isoformat(sep=" ")).cast("timestamp_ntz"))
-            )
+            .filter(mine)
             .groupBy("_source_file")
             .agg(
                 F.count(F.lit(1)).alias("rows"),
