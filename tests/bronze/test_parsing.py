@@ -128,6 +128,8 @@ def test_csv_maps_reordered_extra_and_missing_columns_by_name(spark, tmp_path):
     assert row["customer_id"] == "u1" and row["call_logs_generation_date"] == "2025-11-21"
     assert row["complaint_category"] is None and parsed.header.missing == ["complaint_category"]
     assert json.loads(row["_rescued_data"]) == {"call_channel": "IVR"}
+    # The row says which column was not delivered (silver keeps its stored value).
+    assert row["_missing_columns"] == ["complaint_category"]
 
 
 def test_csv_unparseable_record_is_kept_raw(spark, tmp_path):
@@ -172,6 +174,8 @@ def test_json_is_flattened_with_inner_keys_as_index(spark, tmp_path):
     f.write_text(json.dumps(document))
     got = rows(parse_json(spark, landed(f), "social_media", TS, "r"))
     assert [(r["source_index"], r["_source_record"]) for r in got] == [("0", 1), ("3", 2), ("7", 3)]
+    missing = {c for c in got[0]["_missing_columns"]}
+    assert "media_channel" in missing and "complaint_id" not in missing and "source_index" not in missing
 
 
 def test_truncated_json_is_rejected_with_the_reason(spark, tmp_path):

@@ -10,6 +10,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from coretelecoms.context import RunContext
@@ -135,9 +136,16 @@ class Bronze:
         self.appends = 0
 
     def drop(
-        self, source: str, rows: list[dict], day: date, file: str | None = None, at: datetime | None = None
+        self,
+        source: str,
+        rows: list[dict],
+        day: date,
+        file: str | None = None,
+        at: datetime | None = None,
+        missing: list[str] | None = None,
     ):
-        """One delivered file; ingested at `at` (default: the morning of `day`, a minute after the last)."""
+        """One delivered file; ingested at `at` (default: the morning of `day`, a minute after the last).
+        `missing`: contract columns the file lacked (NULL in every row, named in `_missing_columns`)."""
         self.appends += 1
         self.clock = at or datetime(day.year, day.month, day.day, 6) + timedelta(minutes=self.appends)
         file = file or f"landing/{source}/{source}_{day}.csv"
@@ -157,6 +165,11 @@ class Bronze:
                 )
             )
         df = self.spark.createDataFrame(records, schema(source))
+        if missing:
+            df = df.withColumns(
+                {c: F.lit(None).cast("string") for c in missing}
+                | {"_missing_columns": F.array(*[F.lit(c) for c in sorted(missing)])}
+            )
         self.lake.append(f"bronze.{source}", df, partition_by=["_source_date"])
         return df
 

@@ -6,7 +6,8 @@ availableNow stream per table (`autoloader.py`) and appends one `_ops.runs` entr
 Tables (all contract columns StringType, partitioned by `_source_date`, append-only):
 `bronze.customers`, `bronze.agents`, `bronze.call_logs`, `bronze.social_media`, `bronze.web_forms`
 (columns in `contract.COLUMNS`), each followed by `_rescued_data`, `_corrupt_record`, `_source_file`,
-`_source_record` (long), `_source_date` (date), `_ingested_at` (timestamp_ntz), `_run_id`; and
+`_source_record` (long), `_source_date` (date), `_ingested_at` (timestamp_ntz), `_run_id`, `_missing_columns`
+(array of the contract columns the file lacked, NULL when none); and
 `bronze.rejected_files` (source, file, reason, run_id, detected_at): files with nothing to load ("empty
 file", "empty file (header only)") or that cannot be parsed at all; the ledger's `rejected` counts them all.
 """

@@ -5,7 +5,7 @@ is read first (one record, in Python) and mapped by name to the contract (`contr
 is then parsed by Spark with `multiLine` (quoted addresses span lines), `escape '"'`, PERMISSIVE mode and a
 `_corrupt_record` column, under a positional all-text schema of the file's own width; the select that
 follows puts each column under its contract name, nulls the missing ones and packs unknown ones into
-`_rescued_data` JSON. Values stay exactly as delivered: no trimming, a quoted empty field stays `""`
+`_rescued_data` JSON (`_missing_columns` names the nulled ones: not delivered, not NULL). Values stay exactly as delivered: no trimming, a quoted empty field stays `""`
 (only an unquoted empty field is null).
 
 `_source_record`: a multi-line CSV file is not splittable, so each file is read as its own single
@@ -98,7 +98,15 @@ def _rescued(extras: list[tuple[str, Column]]) -> Column:
     return F.to_json(F.struct(*[c.alias(name) for name, c in extras]), {"ignoreNullFields": "false"})
 
 
-def _final(df: DataFrame, source: str) -> DataFrame:
+def _missing(mapping: HeaderMap) -> Column:
+    """The contract columns the file lacks (NULL when none): silver keeps their stored values."""
+    missing = sorted(set(mapping.missing) - {"source_index"})
+    if not missing:
+        return F.lit(None).cast(T.ArrayType(T.StringType()))
+    return F.array(*[F.lit(c) for c in missing])
+
+
+def _final(df: DataFrame, source: str, mapping: HeaderMap) -> DataFrame:
     return df.select(
         *COLUMNS[source],
         "_rescued_data",
@@ -108,6 +116,7 @@ def _final(df: DataFrame, source: str) -> DataFrame:
         "_source_date",
         "_ingested_at",
         "_run_id",
+        _missing(mapping).alias("_missing_columns"),
     )
 
 
@@ -178,7 +187,7 @@ def parse_csv(
         "_corrupt_record",
         "_source_record",
     )
-    return Parsed(file, _final(_lineage(df, file, ingested_at, run_id), source), mapping)
+    return Parsed(file, _final(_lineage(df, file, ingested_at, run_id), source, mapping), mapping)
 
 
 # ---------------------------------------------------------------- column-oriented JSON
@@ -253,4 +262,5 @@ def parse_json(
     if table.num_rows == 0:
         return Rejection(file, "empty file (no records)", empty=True)
     df = spark.createDataFrame(table)
-    return Parsed(file, _final(_lineage(df, file, ingested_at, run_id), source), mapping, rows=table.num_rows)
+    frame = _final(_lineage(df, file, ingested_at, run_id), source, mapping)
+    return Parsed(file, frame, mapping, rows=table.num_rows)

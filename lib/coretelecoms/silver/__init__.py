@@ -117,7 +117,9 @@ class _Run:
     @staticmethod
     def raise_gating(table: str, stage: str, result) -> None:
         if result.gating_failures:
-            raise QualityFailure(table, f"{stage} expectations", [r.describe() for r in result.gating_failures])
+            raise QualityFailure(
+                table, f"{stage} expectations", [r.describe() for r in result.gating_failures]
+            )
 
     def plan(self, spec: SilverTable, rules: RuleSet, known) -> None:
         began = time.perf_counter()

@@ -58,6 +58,7 @@ from coretelecoms.silver.latest import (
     with_action,
     with_current,
 )
+from coretelecoms.silver.refill import DELIVERED, missing_columns, refill, with_missing
 from coretelecoms.silver.tables import LINEAGE, QUARANTINE_TABLE, SilverTable
 
 CHUNK_ROWS = 500_000  # rows per MERGE slice (see `commit`)
@@ -249,7 +250,13 @@ def plan_table(
     if spec.is_complaint:
         rules = rules.with_rules(orphan_rules(rules.on_orphan))
     new_rows = read_new(lake, spec, wm)
-    cleaned = new_rows.transform(with_raw).transform(spec.clean)
+    raw = with_missing(new_rows.transform(with_raw))  # `_raw`: the rows as delivered, for quarantine
+    lacking = missing_columns(raw)
+    if lacking:  # a delivery without some column: it keeps what earlier drops said (`refill`)
+        stored = lake.read(spec.table) if lake.exists(spec.table) else None
+        raw = refill(raw, stored, spec.raw_key(), spec.key, lacking)
+        rules = rules.with_rules([DELIVERED])
+    cleaned = raw.transform(spec.clean)
     flagged = cleaned.transform(flag_known(*known)) if spec.is_complaint else cleaned
     # Only what the rest needs: typed columns, lineage, verdicts, and the raw JSON of rejected rows.
     evaluated = flagged.transform(apply_rules(rules)).select(

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
 
 from coretelecoms.silver import agents, call_logs, customers, social_complaints, web_complaints
+from coretelecoms.silver.conform import parse_int, text
 
 LINEAGE = ("_source_file", "_source_record", "_source_date", "_ingested_at")
 AUDIT = ("_updated_at", "_run_id")
@@ -26,6 +28,10 @@ class SilverTable:
     columns: tuple[str, ...]
     clean: Callable[[DataFrame], DataFrame]
     channel: str | None = None  # call | social | web for complaint tables
+    key_of_raw: Callable[[], Column] | None = None  # the key computed from a bronze row (default: trimmed)
+
+    def raw_key(self) -> Column:
+        return self.key_of_raw() if self.key_of_raw else text(self.key)
 
     @property
     def entity(self) -> str:
@@ -46,9 +52,23 @@ class SilverTable:
         return (*self.columns, *LINEAGE, *AUDIT)
 
 
-AGENTS = SilverTable(agents.TABLE, agents.BRONZE, agents.KEY, agents.COLUMNS, agents.clean_agents)
+AGENTS = SilverTable(
+    agents.TABLE,
+    agents.BRONZE,
+    agents.KEY,
+    agents.COLUMNS,
+    agents.clean_agents,
+    None,
+    lambda: parse_int("id"),
+)
 CUSTOMERS = SilverTable(
-    customers.TABLE, customers.BRONZE, customers.KEY, customers.COLUMNS, customers.clean_customers
+    customers.TABLE,
+    customers.BRONZE,
+    customers.KEY,
+    customers.COLUMNS,
+    customers.clean_customers,
+    None,
+    lambda: F.lower(text("customer_id")),
 )
 CALL_LOGS = SilverTable(
     call_logs.TABLE,
