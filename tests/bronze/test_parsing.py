@@ -113,7 +113,9 @@ def test_csv_multiline_records_count_once_and_values_stay_text(spark, tmp_path):
         "_source_date",
         "_ingested_at",
         "_run_id",
+        "_missing_columns",
     ]
+    assert all(r["_missing_columns"] is None for r in got)  # every contract column delivered
 
 
 def test_csv_maps_reordered_extra_and_missing_columns_by_name(spark, tmp_path):
