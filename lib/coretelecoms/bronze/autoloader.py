@@ -21,9 +21,8 @@ by name, JSON flattened in code), unioned and appended through the lake module (
 with the application transaction `Txn(app_id=f"{table}@_checkpoints/{table}", version=batch_id)`. If the process
 dies after the Delta commit but before Spark commits the batch to the checkpoint, the restarted query
 replays the same batch id with the same files, the lake finds that transaction version committed and
-skips the write: nothing lost, nothing doubled (`AFTER_COMMIT` lets a test crash at exactly that point).
-The replayed batch is counted from the rows the dead run committed, so the ledger says what a clean run
-would have said. Files
+skips the write (counting the rows the dead run committed): nothing lost, nothing doubled (`AFTER_COMMIT`
+lets a test crash at exactly that point). Files
 that cannot be parsed at all go to `bronze.rejected_files` under their own transaction, written before the
 table, so a batch found committed in the table has its rejections committed too. 0-byte files never reach
 foreachBatch (Spark's file scan drops them); they are taken from the landing registry instead.

@@ -43,9 +43,9 @@ from coretelecoms.silver.incremental import (
     app_id,
     commit,
     known_dimensions,
-    orphan_rules,
     plan_table,
     reconcile,
+    table_rules,
     watermark,
 )
 from coretelecoms.silver.tables import COMPLAINTS, DIMENSIONS, QUARANTINE_TABLE, TABLES, SilverTable
@@ -143,10 +143,6 @@ class _Run:
         if self.expectations:
             self.validate(_batch_suite(plan), plan.batch, cache=True)
 
-    def rules(self, spec: SilverTable) -> RuleSet:
-        rules = rules_for(spec.table, self.rules_dir)
-        return rules.with_rules(orphan_rules(rules.on_orphan)) if spec.is_complaint else rules
-
     def record_commit(self, plan: Plan, counts: dict, version: int | None, note: str | None = None) -> None:
         """Fill the table's entry from its reconciled counts (planned ones for the journal, then the real)."""
         spec, ctx = plan.spec, self.ctx
@@ -208,8 +204,8 @@ class _Run:
 
     def recover(self) -> None:
         """Finish the gate of runs killed after committing: check what they committed, record their entries."""
+        specs = {s.table: s for s in TABLES}
         for run_id, rows in journal.by_run(journal.pending(self.ctx)).items():
-            specs = {s.table: s for s in TABLES}
             for u in rows:
                 spec = specs[u.table]
                 d = json.loads(u.entry.details or "{}")
@@ -218,7 +214,8 @@ class _Run:
                     u.entry.error = f"killed before its commit landed; run {self.ctx.run_id} redid it"
                 elif self.expectations and "expected_rows" in d:
                     progress.report(f"check {spec.table} (committed by {run_id})")
-                    result = self.check_table(spec, self.rules(spec), d["expected_rows"], run_id)
+                    rules = table_rules(spec, rules_for(spec.table, self.rules_dir))
+                    result = self.check_table(spec, rules, d["expected_rows"], run_id)
                     u.metrics += result.metrics()
                     d.setdefault("expectations", {})["table"] = _summary(result)
                     try:

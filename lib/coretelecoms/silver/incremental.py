@@ -155,6 +155,11 @@ def orphan_rules(on_orphan: str) -> list[Rule]:
     ]
 
 
+def table_rules(spec: SilverTable, rules: RuleSet) -> RuleSet:
+    """The table's rule file plus, for complaint tables, the orphan rules."""
+    return rules.with_rules(orphan_rules(rules.on_orphan)) if spec.is_complaint else rules
+
+
 @dataclass
 class Plan:
     """Everything one table's commit needs, computed and counted before anything is written."""
@@ -247,8 +252,7 @@ def plan_table(
     wm = watermark(lake, spec)
     if not wm.has_news:
         return None
-    if spec.is_complaint:
-        rules = rules.with_rules(orphan_rules(rules.on_orphan))
+    rules = table_rules(spec, rules)
     new_rows = read_new(lake, spec, wm)
     raw = with_missing(new_rows.transform(with_raw))  # `_raw`: the rows as delivered, for quarantine
     lacking = missing_columns(raw)
