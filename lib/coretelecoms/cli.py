@@ -414,6 +414,37 @@ def status(
 # ---------------------------------------------------------------- quality
 
 
+@quality_app.command("check")
+def quality_check(
+    table: Annotated[
+        list[str] | None, typer.Option("--table", help="Only this table (repeatable). Default: every one.")
+    ] = None,
+):
+    """Run the full whole-table suites of silver and gold (every stored row; daily runs check whole tables
+    at the cost of their batch, maintenance runs these too). Results go to the Data Docs and
+    _quality.metrics; exit 1 when a gating expectation fails."""
+    from coretelecoms.context import RunContext
+    from coretelecoms.ops.table_suites import run_table_suites
+
+    ctx = RunContext.create(settings(), "quality")
+    try:
+        results = run_table_suites(ctx, None, table or None)
+    except ValueError as exc:
+        raise fail(str(exc), 2) from None
+    out = Table(title=f"Full table suites ({ctx.run_id})")
+    for col in ("table", "suite", "passed", "failed expectations"):
+        out.add_column(col)
+    bad = False
+    for name, rs in results.items():
+        for r in rs:
+            failed = ", ".join(c.name + ("" if c.gate else " (warn)") for c in r.results if not c.success)
+            bad = bad or bool(r.gating_failures)
+            out.add_row(name, r.suite, "no" if r.gating_failures else "yes", failed or "-")
+    console.print(out)
+    if bad:
+        raise typer.Exit(1)
+
+
 @quality_app.command("docs")
 def quality_docs(
     open_browser: Annotated[bool, typer.Option("--open", help="Open it in a browser.")] = False,

@@ -139,6 +139,8 @@ class MaintenanceSettings(Section):
     retention_hours: int = 168
     # Z-order columns per table (the filters people use most); others are just compacted.
     zorder: dict[str, list[str]] = {}
+    # Run the full whole-table quality suites (they read every row; daily runs check at the batch's cost).
+    table_suites: bool = True
 
 
 class EmrSettings(Section):

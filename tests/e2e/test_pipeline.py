@@ -72,6 +72,22 @@ def test_cli_gold_rebuild_yields_identical_tables(lakehouse_copy, monkeypatch):
     assert gold_content(lake) == before
 
 
+def test_cli_quality_check_runs_the_full_suites_and_fails_on_a_stored_duplicate(lakehouse_copy, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    lake = lakehouse_copy.ctx.lake
+    result = CliRunner().invoke(app, ["quality", "check"])
+    assert result.exit_code == 0, result.output
+    for table in ("silver.call_logs", "gold.fct_complaint", "gold.mart_customer_risk"):
+        assert f"{table}.table" in result.output
+    # A row stored twice by no run of today: no daily commit check reads it, the full suite does.
+    lake.append("silver.call_logs", lake.read("silver.call_logs").limit(1))
+    result = CliRunner().invoke(app, ["quality", "check", "--table", "silver.call_logs"])
+    assert result.exit_code == 1, result.output
+    assert "call_id_unique" in result.output and "gold.fct_complaint" not in result.output
+    result = CliRunner().invoke(app, ["quality", "check", "--table", "silver.nope"])
+    assert result.exit_code == 2 and "no table suite for silver.nope" in result.output
+
+
 def test_erasure_leaves_no_trace_of_a_real_customer(lakehouse_copy):
     ctx = lakehouse_copy.ctx
     customer = ctx.lake.read("silver.call_logs").filter("customer_known").select("customer_id").first()[0]

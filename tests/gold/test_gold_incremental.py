@@ -7,6 +7,7 @@ Tests run in file order on one shared lake: the re-run, delete, rebuild and plan
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, datetime
 
@@ -14,7 +15,9 @@ from gold_scenario import C1, C2, C3, D1, D2, D3, content, versions
 from pyspark.sql import functions as F
 
 from coretelecoms.gold import TABLES, checks
+from coretelecoms.ops.maintenance import run_maintenance
 from coretelecoms.quality.gx import QualityGate, docs_index
+from coretelecoms.silver.tables import TABLES as SILVER
 
 FACT = "gold.fct_complaint"
 
@@ -219,15 +222,53 @@ def test_rebuild_from_silver_gives_identical_tables(scenario):
         assert content(scenario.ctx, table) == before[table], table
 
 
+def test_maintenance_runs_the_full_table_suites(scenario):
+    """Daily runs check whole tables at the batch's cost; maintenance runs the suites that read every row."""
+    ctx = dataclasses.replace(scenario.ctx, run_id="maintenance-suites")
+    entries = {e.source: e for e in run_maintenance(ctx)}
+    checked = [t for t in (*[s.table for s in SILVER], *TABLES) if t in entries]
+    assert {FACT, "gold.fct_complaint_lifecycle", "gold.dim_customer", "silver.call_logs"} <= set(checked)
+    for table in checked:
+        details = json.loads(entries[table].details)
+        assert entries[table].status == "ok", (table, entries[table].error)
+        assert details["expectations"]["suite"] == f"{table}.table" and details["expectations"]["passed"]
+    metrics = ctx.lake.read("_quality.metrics").filter("run_id = 'maintenance-suites'")
+    assert {(r["stage"], r["kind"]) for r in metrics.collect()} == {("table", "expectation")}
+    assert sorted(r[0] for r in metrics.select("table_name").distinct().collect()) == sorted(checked)
+    latest = QualityGate(ctx.settings).latest_results()
+    assert all(latest[f"{t}.table"]["run_name"] == "maintenance-suites" for t in checked)
+
+
 def test_quality_gate_catches_a_planted_duplicate_key(scenario):
     lake, gate = scenario.ctx.lake, QualityGate(scenario.ctx.settings)
-    lake.append(FACT, lake.read(FACT).filter("source_complaint_id = 'K1'"))
+    k1 = lake.read(FACT).filter("source_complaint_id = 'K1'")
+    # Written again by another run: the daily commit checks see the extra row in the Delta log's count;
+    # the keys they check are the run's own, so the full suite is what names the duplicate key.
+    lake.append(FACT, k1)
     results = checks.validate(gate, lake, [FACT], "planted-duplicate")
-    assert [r.suite for r in results] == [f"{FACT}.table", f"{FACT}.batch"]
+    assert [r.suite for r in results] == [f"{FACT}.commit", f"{FACT}.batch"]
     failed = {c.name: c for r in results for c in r.gating_failures}
-    # Keys and the row count are checked on the whole table, whoever wrote the extra row.
+    assert set(failed) == {"fact_rows_equal_silver_rows"}
+    assert failed["fact_rows_equal_silver_rows"].observed == lake.read(FACT).count()
+    (full,) = checks.validate(gate, lake, [FACT], "maintenance-check", full=True)
+    assert full.suite == f"{FACT}.table"
+    failed = {c.name: c for c in full.gating_failures}
     assert set(failed) == {"complaint_sk_unique", "fact_rows_equal_silver_rows"}
     assert failed["complaint_sk_unique"].rows_failed == 2
+
+
+def test_commit_checks_catch_a_duplicate_key_the_run_wrote(scenario):
+    lake, gate = scenario.ctx.lake, QualityGate(scenario.ctx.settings)
+    rows = lake.read(FACT).count()
+    lake.append(
+        FACT, lake.read(FACT).filter("source_complaint_id = 'K1'").withColumn("_run_id", F.lit("dup"))
+    )
+    commit = checks.validate(gate, lake, [FACT], "dup")[0]
+    failed = {c.name: c for c in commit.gating_failures}
+    assert set(failed) == {"complaint_sk_unique", "fact_rows_equal_silver_rows"}
+    assert (failed["complaint_sk_unique"].rows_checked, failed["complaint_sk_unique"].rows_failed) == (2, 2)
+    assert failed["fact_rows_equal_silver_rows"].rows_failed == 1
+    assert commit.results[0].rows_checked == rows + 1
 
 
 def test_fact_batch_suite_checks_the_references_of_the_rows_the_run_wrote(scenario):

@@ -146,6 +146,9 @@ def job_ctx(spark, tmp_path, monkeypatch, role):
     monkeypatch.setenv("CORETELECOMS_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("CORETELECOMS__LAKE__ROOT", f"s3://{role['lake']}")
     monkeypatch.setenv("CORETELECOMS__MAINTENANCE__RETENTION_HOURS", "0")
+    # Toy tables under real names, so not their quality suites (the role's _quality/ writes are exercised
+    # above, as silver makes them).
+    monkeypatch.setenv("CORETELECOMS__MAINTENANCE__TABLE_SUITES", "false")
     settings = load_settings("local")
     return RunContext(settings, spark, engine_for(spark, settings.lake.root, "delta-rs"), "iam")
 

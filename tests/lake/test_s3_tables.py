@@ -42,6 +42,8 @@ def s3_ctx(spark, tmp_path, monkeypatch, root: str) -> RunContext:
     monkeypatch.setenv("CORETELECOMS_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("CORETELECOMS__LAKE__ROOT", root)
     monkeypatch.setenv("CORETELECOMS__MAINTENANCE__RETENTION_HOURS", "0")
+    # Toy tables under real names: their full quality suites run in tests/gold/test_gold_incremental.py.
+    monkeypatch.setenv("CORETELECOMS__MAINTENANCE__TABLE_SUITES", "false")
     settings = load_settings("local")
     return RunContext(settings, spark, engine_for(spark, settings.lake.root, "delta-rs"), "maintenance")
 

@@ -18,6 +18,8 @@ SCHEMA = T.StructType([T.StructField("customer_id", T.StringType()), T.StructFie
 def test_maintenance_reduces_files_and_keeps_content(spark, tmp_path, monkeypatch):
     monkeypatch.setenv("CORETELECOMS_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("CORETELECOMS__MAINTENANCE__RETENTION_HOURS", "0")
+    # Toy tables under real names: their full quality suites run in tests/gold/test_gold_incremental.py.
+    monkeypatch.setenv("CORETELECOMS__MAINTENANCE__TABLE_SUITES", "false")
     settings = load_settings("local")
     ctx = RunContext(settings, spark, engine_for(spark, settings.lake.root, "delta-rs"), "maintenance")
     for i in range(5):

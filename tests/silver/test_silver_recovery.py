@@ -86,7 +86,7 @@ def test_a_run_killed_after_its_commits_has_its_gate_finished_by_the_next_run(la
     finished = ledger.read(killed).filter(f"run_id = '{killed.run_id}'").collect()
     assert len(finished) == len(TABLES)  # ...under the killed run's id, by the re-run
     assert {json.loads(r["details"])["gate_finished_by"] for r in finished} == {rerun.run_id}
-    assert all("table" in json.loads(r["details"])["expectations"] for r in finished)
+    assert all("commit" in json.loads(r["details"])["expectations"] for r in finished)
     assert journal.pending(rerun.for_layer("silver")) == []
 
     for table in SILVER:

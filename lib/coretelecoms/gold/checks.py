@@ -14,6 +14,11 @@ What each suite expects (gating unless marked):
 - lifecycle: rows = fact rows; aggregates: their counts add up to the fact rows; the mart: one row per
   customer and a score within 0–100.
 
+The fact and the lifecycle grow with the history, so a daily run checks them as a whole by their commit
+checks (`.commit`: the Delta log's rows and key NULLs, the keys the run wrote unique) and their `.table`
+suites run in `maintenance` and `coretelecoms quality check`. The other tables are bounded (calendar,
+members, customers, day x channel x category) and keep their `.table` suite whenever they are written.
+
 Cross-table conditions (a key resolves, a sum reconciles) are computed on a prepared frame (the fact
 joined to its dimensions) or passed as the expected value, so GX sees one frame per suite.
 """
@@ -31,6 +36,7 @@ from coretelecoms.gold.incremental import watermark
 from coretelecoms.gold.keys import HIGH_TIME, LOW_TIME, UNKNOWN_KEY, ts_literal
 from coretelecoms.gold.marts import TIERS
 from coretelecoms.lake import DeltaEngine
+from coretelecoms.quality.commit_checks import commit_checks
 
 
 @dataclass
@@ -160,24 +166,34 @@ FACT_REFERENCES = (
 
 
 def silver_rows(lake: DeltaEngine) -> tuple[int, str]:
-    """Silver complaint rows at the versions the fact absorbed, and a note saying which."""
+    """Silver complaint rows at the versions the fact absorbed (from the Delta log), and a note saying which."""
     total, parts = 0, []
     for source in SOURCES:
         done = watermark(lake, R.FCT_COMPLAINT_TABLE, source.table)
         if done is None or not lake.exists(source.table):
             continue
-        n = lake.read(source.table, done).count()
+        n = lake.log_stats(source.table, version=done).rows
         total += n
         parts.append(f"{source.table} v{done}: {n}")
     return total, "; ".join(parts)
 
 
-def fact_suites(lake: DeltaEngine, run_ids: list[str]) -> list[GoldSuite]:
-    """`.table`: the whole table's key is present and unique, and its rows equal silver's (one narrow column).
-    `.batch`: the facts these runs wrote (each carries its run's id: this run's, and those of commits no gate
-    has seen) resolve every dimension key; facts on the
-    unknown member are counted. A fact no run rewrote was checked by the run that wrote it, and a dimension
-    change repoints (rewrites) the facts it touches, so the references need not be re-joined every day."""
+def fact_table_suite(lake: DeltaEngine) -> GoldSuite:
+    """`.table`: the whole table's key is present and unique, and its rows equal silver's (one narrow column)."""
+    gx, _ = _gx()
+    expected, note = silver_rows(lake)
+    whole = [
+        *gx.key_checks(["complaint_sk"]),
+        gx.row_count_check("fact_rows_equal_silver_rows", expected, note),
+    ]
+    return _suite(R.FCT_COMPLAINT_TABLE, whole, lake.read(R.FCT_COMPLAINT_TABLE))
+
+
+def fact_batch_suite(lake: DeltaEngine, run_ids: list[str]) -> GoldSuite:
+    """`.batch`: the facts these runs wrote (each carries its run's id: this run's, and those of commits no
+    gate has seen) resolve every dimension key; facts on the unknown member are counted. A fact no run
+    rewrote was checked by the run that wrote it, and a dimension change repoints (rewrites) the facts it
+    touches, so the references need not be re-joined every day."""
     gx, gxe = _gx()
     table = R.FCT_COMPLAINT_TABLE
     stored = lake.read(table)
@@ -222,17 +238,12 @@ def fact_suites(lake: DeltaEngine, run_ids: list[str]) -> list[GoldSuite]:
                     note="facts on the unknown member (counted, not failed)",
                 )
             )
-    expected, note = silver_rows(lake)
-    whole = [
-        *gx.key_checks(["complaint_sk"]),
-        gx.row_count_check("fact_rows_equal_silver_rows", expected, note),
-    ]
-    return [_suite(table, whole, stored), _suite(table, checks, frame, stage="batch")]
+    return _suite(table, checks, frame, stage="batch")
 
 
 def lifecycle_suite(lake: DeltaEngine) -> GoldSuite:
     gx, _ = _gx()
-    facts = lake.read(R.FCT_COMPLAINT_TABLE).count()
+    facts = lake.log_stats(R.FCT_COMPLAINT_TABLE).rows
     checks = [
         *gx.key_checks(["complaint_sk"]),
         gx.row_count_check("rows_equal_fact_rows", facts, "one row per fact"),
@@ -246,7 +257,7 @@ def aggregate_suite(lake: DeltaEngine, table: str) -> GoldSuite:
         R.AGG_DAILY: (["date_key", "channel_key", "category_key"], "complaints"),
         R.AGG_AGENT: (["agent_sk", "month_key"], "handled"),
     }[table]
-    facts = lake.read(R.FCT_COMPLAINT_TABLE).count()
+    facts = lake.log_stats(R.FCT_COMPLAINT_TABLE).rows
     checks = [*gx.key_checks(keys), _sum_is(measure, facts, "adds up to the fact rows")]
     return _suite(table, checks, lake.read(table))
 
@@ -276,11 +287,12 @@ def mart_suite(lake: DeltaEngine) -> GoldSuite:
     return _suite(R.MART_RISK, checks, lake.read(R.MART_RISK))
 
 
-def suites_for(lake: DeltaEngine, table: str, run_ids: list[str]) -> list[GoldSuite]:
+def suites_for(lake: DeltaEngine, table: str) -> list[GoldSuite]:
+    """The full (whole-table) suite of `table`."""
     if table in SCD2_KEYS or table in STATIC_KEYS:
         return [dimension_suite(lake, table)]
     if table == R.FCT_COMPLAINT_TABLE:
-        return fact_suites(lake, run_ids)
+        return [fact_table_suite(lake)]
     if table == R.LIFECYCLE:
         return [lifecycle_suite(lake)]
     if table in (R.AGG_DAILY, R.AGG_AGENT):
@@ -290,16 +302,38 @@ def suites_for(lake: DeltaEngine, table: str, run_ids: list[str]) -> list[GoldSu
     raise ValueError(f"no quality suite for {table}")
 
 
-def validate(gate, lake: DeltaEngine, tables, run_id: str, writers: list[str] = ()) -> list:
-    """Validate the suites of `tables` (those that exist) with `gate` (a QualityGate); SuiteResults.
+def commit_checked(lake: DeltaEngine, table: str, run_ids: list[str]):
+    """The fact and the lifecycle grow with the history: a daily run checks them at the cost of the batch
+    (quality.commit_checks), their full suites run in maintenance and on demand."""
+    if table == R.FCT_COMPLAINT_TABLE:
+        expected, rule = silver_rows(lake)[0], "fact_rows_equal_silver_rows"
+    else:
+        expected, rule = lake.log_stats(R.FCT_COMPLAINT_TABLE).rows, "rows_equal_fact_rows"
+    return commit_checks(lake, table, ["complaint_sk"], run_ids, expected, rule)
 
-    `run_id` names the run in the results; the fact's batch suite checks the rows it and `writers` wrote."""
+
+COMMIT_CHECKED = (R.FCT_COMPLAINT_TABLE, R.LIFECYCLE)
+
+
+def validate(
+    gate, lake: DeltaEngine, tables, run_id: str, writers: list[str] = (), full: bool = False
+) -> list:
+    """Validate `tables` (those that exist) with `gate` (a QualityGate); SuiteResults.
+
+    A daily run (`full=False`) checks the fact and the lifecycle by their commit checks and the fact's batch
+    suite (the rows this run and `writers` wrote); `full` runs every table's whole-table suite instead.
+    `run_id` names the run in the results."""
     results = []
     for table in tables:
         if not lake.exists(table):
             continue
-        for s in suites_for(lake, table, [run_id, *writers]):
-            results.append(gate.validate(s.suite, s.frame, run_id))
+        if full or table not in COMMIT_CHECKED:
+            results += [gate.validate(s.suite, s.frame, run_id) for s in suites_for(lake, table)]
+            continue
+        results.append(commit_checked(lake, table, [run_id, *writers]))
+        if table == R.FCT_COMPLAINT_TABLE:
+            batch = fact_batch_suite(lake, [run_id, *writers])
+            results.append(gate.validate(batch.suite, batch.frame, run_id))
     return results
 
 

@@ -193,6 +193,14 @@ def the_transaction_check_is_part_of_the_commit(spark, lake):
     assert content(lake, "bronze.x") == sorted(rows([1]) + rows([2]))
 
 
+def log_stats_count_rows_and_nulls_of_the_live_snapshot(spark, lake):
+    lake.append("bronze.x", df(spark, rows([1, 2, 3])))
+    lake.append("bronze.x", df(spark, [(4, None, None, "2025-11-21", TS)]))
+    lake.merge("bronze.x", df(spark, [(1, None, 5.0, "2025-11-20", TS)]), keys=["id"])  # rewrites a file
+    stats = lake.log_stats("bronze.x", ["id", "name", "amount"])
+    assert (stats.rows, stats.nulls) == (4, {"id": 0, "name": 2, "amount": 1})
+
+
 CASES: tuple[Callable, ...] = (
     append_creates_then_adds_and_read_keeps_types,
     read_an_older_version,
@@ -208,4 +216,5 @@ CASES: tuple[Callable, ...] = (
     change_feed_between_versions,
     optimize_compacts_and_vacuum_removes_unreferenced_files,
     schema_evolves_additively_on_append,
+    log_stats_count_rows_and_nulls_of_the_live_snapshot,
 )

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, Transaction, WriterProperties, write_deltalake
@@ -28,7 +29,7 @@ from deltalake.exceptions import DeltaError, TableNotFoundError
 from pyspark.sql import DataFrame
 from pyspark.sql.pandas.types import from_arrow_schema
 
-from coretelecoms.lake.engine import CDF_PROPERTY, DeltaEngine, Txn, WriteResult
+from coretelecoms.lake.engine import CDF_PROPERTY, DeltaEngine, TableStats, Txn, WriteResult
 
 # Row groups of this many rows: Spark reads a Parquet file in parallel only across row groups, and
 # delta-rs's default (about a million rows) left a day's file in one group, read by one task on one core.
@@ -293,6 +294,15 @@ class DeltaRsEngine(DeltaEngine):
         if not rows:
             return self.spark.createDataFrame([], spark_schema)
         return self.spark.read.schema(spark_schema).parquet(str(folder))
+
+    def log_stats(self, table: str, columns: list[str] = (), version: int | None = None) -> TableStats:
+        """From the add actions' statistics; a file written without them (none of ours) is counted by Spark."""
+        actions = pa.table(self._table(table, version).get_add_actions(flatten=True))
+        wanted = ["num_records", *[f"null_count.{c}" for c in columns]]
+        if actions.num_rows and any(n not in actions.column_names or actions[n].null_count for n in wanted):
+            return super().log_stats(table, columns, version)
+        sums = {n: int(pc.sum(actions[n]).as_py() or 0) if actions.num_rows else 0 for n in wanted}
+        return TableStats(sums["num_records"], {c: sums[f"null_count.{c}"] for c in columns})
 
     def file_count(self, table) -> int:
         return len(self._table(table).file_uris())

@@ -38,6 +38,14 @@ class WriteResult:
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class TableStats:
+    """What a snapshot's log says about its data: rows, and NULLs per asked column."""
+
+    rows: int
+    nulls: dict[str, int]
+
+
 def s3_client(storage_options: dict[str, str] | None = None) -> Any:
     """boto3 S3 with what delta-rs reads from the storage options (endpoint, region, keys); anything not
     given there comes from boto3's default chain, which also reads AWS_ENDPOINT_URL."""
@@ -205,3 +213,12 @@ class DeltaEngine(ABC):
 
     def count(self, table: str) -> int:
         return self.read(table).count() if self.exists(table) else 0
+
+    def log_stats(self, table: str, columns: list[str] = (), version: int | None = None) -> TableStats:
+        """Rows, and NULLs in `columns`, of the snapshot (the latest, or `version`), from what the Delta log records per file.
+
+        Delta Spark answers a COUNT(*) from the log (its metadata-only query optimisation) and skips every
+        file whose null count is 0 for an IS NULL filter, so neither count here reads data files where the
+        log has statistics. delta-rs overrides this with the add actions' statistics themselves."""
+        df = self.read(table, version)
+        return TableStats(df.count(), {c: df.filter(f"`{c}` IS NULL").count() for c in columns})

@@ -113,6 +113,9 @@ class SuiteResult:
     success: bool
     results: list[CheckResult]
     seconds: float = 0.0
+    kind: str = (
+        "expectation"  # what `_quality.metrics` says produced the results (quality.commit_checks: check)
+    )
 
     @property
     def gating_failures(self) -> list[CheckResult]:
@@ -123,7 +126,7 @@ class SuiteResult:
             Metric(
                 self.table,
                 self.stage,
-                "expectation",
+                self.kind,
                 r.name,
                 r.action,
                 r.rows_checked,
@@ -166,6 +169,39 @@ def _check_result(er) -> CheckResult:
     )
 
 
+# A local lake's GX context, one per process and project: opening one costs ~0.5 s, and a process runs
+# up to 4 days x 2 gated layers (the demo, the benchmark). A project on S3 is pulled afresh each run, so
+# its context is too.
+_CONTEXTS: dict[Path, Any] = {}
+
+
+def _context(root: Path, docs: Path, cache: bool):
+    gx, _ = _gx()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    config = root / "gx" / "great_expectations.yml"
+    if cache and root in _CONTEXTS and config.exists():
+        return _CONTEXTS[root]
+    context = gx.get_context(mode="file", project_root_dir=str(root))
+    site = {
+        SITE: {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
+    }
+    if context.variables.data_docs_sites != site or context.variables.analytics_enabled is not False:
+        context.variables.data_docs_sites = site
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        context.variables.analytics_enabled = False
+        context.variables.save()
+        context = gx.get_context(mode="file", project_root_dir=str(root))
+    if cache:
+        _CONTEXTS[root] = context
+    return context
+
+
 # ----------------------------------------------------------------------------------------------- the gate
 
 
@@ -173,9 +209,6 @@ class QualityGate:
     """The lake's GX project: validate suites on Spark DataFrames, keep results, build the Data Docs site."""
 
     def __init__(self, settings: Settings) -> None:
-        gx, _ = _gx()
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
         self.root = quality_root(settings)
         self.lake_root = settings.lake.root
         self.docs = docs_dir(settings)
@@ -185,25 +218,7 @@ class QualityGate:
         )
         if self.remote:
             self.remote.pull_project()
-        context = gx.get_context(mode="file", project_root_dir=str(self.root))
-        site = {
-            SITE: {
-                "class_name": "SiteBuilder",
-                "show_how_to_buttons": False,
-                "store_backend": {
-                    "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(self.docs),
-                },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            }
-        }
-        if context.variables.data_docs_sites != site or context.variables.analytics_enabled is not False:
-            context.variables.data_docs_sites = site
-            context.variables.progress_bars = ProgressBarsConfig(globally=False)
-            context.variables.analytics_enabled = False
-            context.variables.save()
-            context = gx.get_context(mode="file", project_root_dir=str(self.root))
-        self.context = context
+        self.context = _context(self.root, self.docs, cache=self.remote is None)
         self._validated: set[str] = set()
 
     def _batch_definition(self, asset_name: str, stage: str):

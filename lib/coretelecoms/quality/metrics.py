@@ -1,7 +1,9 @@
 """The quality history `_quality.metrics`: one row per run, table, stage and rule or expectation.
 
-`kind` says what produced the row: `rule` (a row rule counted on the incoming batch, before quarantine) or
-`expectation` (a Great Expectations result on the batch about to be merged, or on the whole table after).
+`kind` says what produced the row: `rule` (a row rule counted on the incoming batch, before quarantine),
+`expectation` (a Great Expectations result on the batch about to be merged, or on the whole table in
+`maintenance` and `coretelecoms quality check`), or `check` (a commit check on the whole table after a
+daily write, from the Delta log and the run's keys: quality.commit_checks).
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ def _now() -> datetime:
 @dataclass
 class Metric:
     table_name: str
-    stage: str  # batch | table
-    kind: str  # rule | expectation
+    stage: str  # batch | commit | table
+    kind: str  # rule | expectation | check
     rule: str
     action: str
     rows_checked: int | None

@@ -46,7 +46,7 @@ class TableSummary:
 
 def gates(m: dict) -> bool:
     """Whether a failed expectation stopped its table (the severities quality.gx.rule_checks gives)."""
-    if m["kind"] != "expectation" or m["success"]:
+    if m["kind"] not in ("expectation", "check") or m["success"]:
         return False
     return m["action"] == "fail" or (m["stage"] == "batch" and m["action"] in ("quarantine", "drop"))
 
