@@ -94,7 +94,9 @@ def test_the_lake_has_a_summary_linking_into_its_data_docs(lakehouse):
     assert len(page.rows) == len(set(page.rows))
     # Every link opens a page that exists, and the validation links reach the Data Docs.
     assert "data_docs/index.html" in page.hrefs
-    assert sum("data_docs/validations/" in h for h in page.hrefs) >= len(page.rows)
+    # (The lifecycle's daily checks are its commit checks, not a GX suite: its validation is maintenance's.)
+    validated = [t for t in page.rows if t != "gold.fct_complaint_lifecycle"]
+    assert sum("data_docs/validations/" in h for h in page.hrefs) >= len(validated)
     for href in page.hrefs:
         assert (root / href).is_file(), href
     # The quarantine counts are those of silver.quarantine (the lake is messy: something is quarantined).

@@ -4,11 +4,17 @@ Windows are by request date: "last N days" means request date in (as_of - N days
 Channel hopping: a complaint that follows, within 72 hours (inclusive), a complaint by the same customer
 on a different channel. It is found with one ordered window per customer (the latest earlier complaint
 on each channel), never by pairing complaints.
+
+A daily run recomputes only the customers whose rows can differ (`moved_dates` says which request dates
+enter or leave a window as the as-of date moves); every other row is re-aged from its own columns
+(`reaged`): its windows hold the same complaints, so only the oldest open complaint's age and the score
+move.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import functools
+from datetime import date, timedelta
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -158,6 +164,54 @@ def customer_risk(facts: DataFrame, dim_customer: DataFrame, as_of: date) -> Dat
         .withColumn("is_channel_hopper", F.col("channel_hops_90d") > 0)
         .withColumn("as_of_date", F.lit(as_of))
     )
+    score = risk_score(
+        F.col("open_complaints"),
+        F.col("oldest_open_days"),
+        F.col("complaints_30d"),
+        F.col("repeat_category_complaints_90d"),
+        F.col("is_channel_hopper"),
+        F.col("resolution_hours_mean"),
+    )
+    out = out.withColumn("risk_score", score).withColumn("risk_tier", risk_tier(F.col("risk_score")))
+    return conform(out, MART_CUSTOMER_RISK)
+
+
+def moved_dates(old: date, new: date) -> list[tuple[date, date]]:
+    """Inclusive request-date ranges whose complaints enter or leave a window when the as-of date moves
+    from `old` to `new` (later): a date d is in the N-day window of `a` when a - N < d <= a, so it changes
+    sides when it is in (old - N, new - N] (leaving) or (old, new] (entering, e.g. future-dated ones)."""
+    if new <= old:
+        return []
+    one = timedelta(days=1)
+    ranges = [(old + one, new)] + [(old - timedelta(days=n) + one, new - timedelta(days=n)) for n in WINDOWS]
+    return sorted(set(ranges))
+
+
+def needs_recompute_by_age(stored: DataFrame) -> Column:
+    """Rows whose re-aged oldest open complaint cannot be told from the row: its age was 0, so its request
+    date may be the old as-of date or later (a future-dated complaint), which age differently."""
+    return (F.col("open_complaints") > 0) & (F.col("oldest_open_days") == 0)
+
+
+def calendar_moved(stored: DataFrame, facts: DataFrame, old: date, new: date) -> DataFrame:
+    """customer_id of the stored rows that moving the as-of date from `old` to `new` changes beyond
+    re-ageing: a complaint of theirs crossed a window edge, or their oldest open age is ambiguous."""
+    parts = [stored.filter(needs_recompute_by_age(stored)).select("customer_id")]
+    ranges = moved_dates(old, new)
+    if ranges:
+        day = request_date()
+        crossed = functools.reduce(lambda a, b: a | b, [day.between(lo, hi) for lo, hi in ranges])
+        parts.append(facts.filter(crossed).select("customer_id"))
+    return functools.reduce(DataFrame.unionByName, parts)
+
+
+def reaged(stored: DataFrame, as_of: date, shift_days: int) -> DataFrame:
+    """Stored mart rows moved `shift_days` later to `as_of`, for customers none of whose complaints changed
+    or crossed a window edge (see moved_dates): the oldest open complaint is that much older, the score
+    and tier follow; every count stays."""
+    out = stored.withColumn(
+        "oldest_open_days", (F.col("oldest_open_days") + F.lit(shift_days)).cast("int")
+    ).withColumn("as_of_date", F.lit(as_of))
     score = risk_score(
         F.col("open_complaints"),
         F.col("oldest_open_days"),

@@ -10,6 +10,7 @@ Every step decides between three modes:
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Callable
@@ -74,9 +75,11 @@ STATUS_HISTORY = "silver.complaint_status_history"
 STATIC_MEMBERS_VERSION = 1
 # Up to this many rows a side of a join is broadcast rather than shuffled.
 MAX_BROADCAST_ROWS = 2_000_000
-# The fact's change feed as its readers use it: the aggregates' keys and the lifecycle's fact columns.
+# The fact's change feed as its readers use it: the aggregates' keys, the lifecycle's fact columns, the
+# mart's customers.
 FEED_COLUMNS = [
     "complaint_sk",
+    "customer_id",
     "channel",
     "request_date_key",
     "resolution_status",
@@ -645,23 +648,62 @@ def refresh_aggregate(run: GoldRun, agg: Aggregate) -> Step:
 
 
 def refresh_mart(run: GoldRun) -> Step:
-    """Recomputed whole whenever the facts or the as-of date move: every window is relative to the run date."""
+    """Incremental when the mart has absorbed earlier versions of the fact and the customer dimension: the
+    customers whose row can differ are recomputed from their facts, every other row is re-aged from its own
+    columns (gold.marts); full on the first run, in a rebuild, or when the as-of date jumps past every window.
+
+    A customer's row can differ when one of their facts changed (the fact's feed), their current dimension
+    version changed (the dimension's feed), one of their complaints entered or left a window as the as-of
+    date moved (its request date in `marts.moved_dates`), or the age of their oldest open complaint cannot
+    be told from the row (`marts.needs_recompute_by_age`)."""
     lake, table = run.lake, MART_RISK
     step = Step(table)
-    current = lake.version(FCT_COMPLAINT_TABLE)
-    if current is None or not lake.exists(DIM_CUSTOMER):
+    current, dim_current = lake.version(FCT_COMPLAINT_TABLE), lake.version(DIM_CUSTOMER)
+    if current is None or dim_current is None:
         step.skipped_reason = "gold.fct_complaint does not exist yet"
         return step
     done = run.wm(table, FCT_COMPLAINT_TABLE, current)
+    dim_done = run.wm(table, DIM_CUSTOMER, dim_current)
     as_of, stored_as_of = run.as_of(table)
-    step.inputs = {FCT_COMPLAINT_TABLE: [None if done is None else done + 1, current], "as_of": str(as_of)}
-    if done is not None and done >= current and stored_as_of == as_of:
+    step.inputs = {
+        FCT_COMPLAINT_TABLE: [None if done is None else done + 1, current],
+        DIM_CUSTOMER: [None if dim_done is None else dim_done + 1, dim_current],
+        "as_of": str(as_of),
+    }
+    fact_news, dim_news = done is None or done < current, dim_done is None or dim_done < dim_current
+    if not fact_news and not dim_news and stored_as_of == as_of:
         return step
-    step.mode = "full"
-    rows = marts.customer_risk(lake.read(FCT_COMPLAINT_TABLE, current), lake.read(DIM_CUSTOMER), as_of)
-    result = lake.overwrite(table, run.audit(rows), txn=txn_for(lake, table, FCT_COMPLAINT_TABLE, current))
+    facts, dims = lake.read(FCT_COMPLAINT_TABLE, current), lake.read(DIM_CUSTOMER, dim_current)
+    txn = txn_for(lake, table, FCT_COMPLAINT_TABLE, current)
+    full = done is None or dim_done is None or stored_as_of is None
+    full = full or (as_of - stored_as_of).days >= max(marts.WINDOWS)
+    if full:
+        step.mode = "full"
+        result = lake.overwrite(table, run.audit(marts.customer_risk(facts, dims, as_of)), txn=txn)
+    else:
+        step.mode = "incremental"
+        stored = lake.read(table)
+        touched = [marts.calendar_moved(stored, facts, stored_as_of, as_of)]
+        if fact_news:
+            touched.append(fact_changes(run, done + 1, current).select("customer_id"))
+        if dim_news:
+            touched.append(lake.changes(DIM_CUSTOMER, dim_done + 1, dim_current).select("customer_id"))
+        who = functools.reduce(DataFrame.unionByName, touched).filter(F.col("customer_id").isNotNull())
+        who = who.distinct().persist()
+        try:
+            step.rows_in = who.count()
+            step.details["customers_recomputed"] = step.rows_in
+            again = marts.customer_risk(facts.join(who, "customer_id", "left_semi"), dims, as_of)
+            kept = marts.reaged(
+                stored.join(who, "customer_id", "left_anti"), as_of, (as_of - stored_as_of).days
+            )
+            # Read from the snapshot the overwrite replaces: Delta reads stay on their snapshot's files.
+            result = lake.overwrite(table, run.audit(again.unionByName(kept)), txn=txn)
+        finally:
+            who.unpersist()
     step.written.add(result, inserted=written_rows(result))
     step.written.commits += ensure_watermark(lake, table, FCT_COMPLAINT_TABLE, current)
+    step.written.commits += ensure_watermark(lake, table, DIM_CUSTOMER, dim_current)
     return step
 
 
