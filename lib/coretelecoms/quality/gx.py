@@ -113,9 +113,8 @@ class SuiteResult:
     success: bool
     results: list[CheckResult]
     seconds: float = 0.0
-    kind: str = (
-        "expectation"  # what `_quality.metrics` says produced the results (quality.commit_checks: check)
-    )
+    # What `_quality.metrics` says produced the results (quality.commit_checks: check).
+    kind: str = "expectation"
 
     @property
     def gating_failures(self) -> list[CheckResult]:
