@@ -89,6 +89,8 @@ def test_validate_counts_failures_gates_and_builds_docs(spark, tmp_path):
     assert "expectation 'size_in_range' (fail) failed on 1 of 3 rows" in [
         r.describe() for r in result.gating_failures
     ]
+    # The frame GE read was held for the validation only: no block of it stays in memory.
+    assert list(spark.sparkContext._jsc.sc().getRDDStorageInfo()) == []
     metrics = {m.rule: m for m in result.metrics()}
     assert (metrics["colour_in_domain"].stage, metrics["colour_in_domain"].kind) == ("table", "expectation")
     index = gate.build_docs()
