@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from silverlake import SilverLake, agent, call, customer, social, web
 
 from coretelecoms.context import RunContext
@@ -27,7 +29,10 @@ AUDIT = {"_run_id", "_updated_at"}
 
 
 def make_ctx(spark, root) -> RunContext:
-    settings = load_settings("local")
+    # Settings rooted at `root` too: the GX project and Data Docs live beside the lake, never in ./data.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CORETELECOMS_DATA_DIR", str(root))
+        settings = load_settings("local")
     lake = engine_for(spark, str(root / "lake"), "delta-rs")
     return RunContext(settings=settings, spark=spark, lake=lake, layer="gold")
 
