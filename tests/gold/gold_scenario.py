@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
 from silverlake import SilverLake, agent, call, customer, social, web
 
 from coretelecoms.context import RunContext

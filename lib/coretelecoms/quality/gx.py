@@ -13,7 +13,8 @@ How rules become expectations:
   a projected column joins the single aggregation pass GE bundles column metrics into.)
 
 An expectation gates (GX severity `critical`) when its failure must stop the layer; the rest are
-`warning`s that are counted and shown. Validated frames are held in memory (a local checkpoint) for the duration of one validation.
+`warning`s that are counted and shown. Validated frames are held in memory (a local checkpoint) for the
+duration of one validation.
 """
 
 from __future__ import annotations
@@ -201,21 +202,22 @@ def _context(root: Path, docs: Path, cache: bool):
     return context
 
 
-def _materialized(frame: DataFrame) -> DataFrame:
-    """The frame computed once and held in memory, as a fresh plan with no lineage.
+@contextlib.contextmanager
+def _held(frame: DataFrame):
+    """The frame computed once and held in memory as a fresh one-leaf plan, released on exit.
 
     GE builds several DataFrames per expectation (withColumn, filter, select, limit, collect), and Spark
     analyses each one over its whole plan. Over a persisted silver batch (windows, joins, derived rule
     columns) that analysis dominated a small batch's validation (21 expectations: 2.6 s persisted, 1.6 s
-    checkpointed, warm, checkpoint included); over a local checkpoint the plan is one leaf."""
-    return frame.localCheckpoint(eager=True)
-
-
-def _release(frame: DataFrame) -> None:
-    """Drop a local checkpoint's blocks now instead of when the JVM collects its RDD: the plan of a
-    checkpointed frame is a LogicalRDD whose RDD holds the blocks."""
-    with contextlib.suppress(Exception):  # only memory is at stake; the cleaner frees it later anyway
-        frame._jdf.queryExecution().analyzed().rdd().unpersist(False)
+    checkpointed, warm, checkpoint included); over a local checkpoint the plan is one leaf. Its blocks are
+    dropped on exit rather than when the JVM collects the RDD: the checkpoint's plan is a LogicalRDD whose
+    RDD holds them."""
+    held = frame.localCheckpoint(eager=True)
+    try:
+        yield held
+    finally:
+        with contextlib.suppress(Exception):  # only memory is at stake; Spark's cleaner frees it later anyway
+            held._jdf.queryExecution().analyzed().rdd().unpersist(False)
 
 
 # ----------------------------------------------------------------------------------------------- the gate
@@ -270,9 +272,7 @@ class QualityGate:
         )
         if not frame.columns:
             frame = df.select(F.lit(1).alias("_row"))
-        if cache:
-            frame = _materialized(frame)
-        try:
+        with _held(frame) if cache else contextlib.nullcontext(frame) as frame:
             gx_suite = gx.ExpectationSuite(
                 name=suite.name,
                 expectations=[_fresh(c.expectation) for c in suite.checks],
@@ -292,9 +292,6 @@ class QualityGate:
                 result_format=RESULT_FORMAT,
                 run_id=RunIdentifier(run_name=run_name, run_time=began),
             )
-        finally:
-            if cache:
-                _release(frame)
         self._validated.add(suite.name)
         results = [_check_result(er) for er in result.results]
         seconds = (datetime.now(UTC) - began).total_seconds()
